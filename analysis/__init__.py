@@ -1,0 +1,1 @@
+"""tapecheck analysis: the tape, signals, claims and their reports."""

@@ -1,0 +1,1 @@
+"""tapecheck's event store: an append-only, bitemporal log on Delta Lake."""

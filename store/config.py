@@ -1,0 +1,30 @@
+"""Where the event store and the source data live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+STORE_ENV = "TAPECHECK_STORE"
+DATA_ENV = "TAPECHECK_DATA"
+
+
+def project_root() -> Path:
+    """The working tree the package was imported from (the default home of the store)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def store_path() -> Path:
+    """``TAPECHECK_STORE``, else the git-ignored ``.tapecheck/store`` in the working tree."""
+    configured = os.environ.get(STORE_ENV)
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return project_root() / ".tapecheck" / "store"
+
+
+def data_path() -> Path:
+    """``TAPECHECK_DATA``, else ``../shared/data`` beside the project root."""
+    configured = os.environ.get(DATA_ENV)
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return (project_root().parent / "shared" / "data").resolve()

@@ -1,0 +1,1 @@
+"""Source adapters: turn downloads of market data into events."""
