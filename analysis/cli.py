@@ -86,7 +86,7 @@ def fsck_command(store: StoreOption = None) -> None:
     log = EventLog.open(store)
     report = run_fsck(log)
     for problem in report.problems:
-        err_console.print(f"[red]PROBLEM[/red] {problem}")
+        err_console.print(f"[red]PROBLEM[/red] {problem}", soft_wrap=True, highlight=False)
     if report.unreferenced:
         console.print(
             f"note: {len(report.unreferenced)} data file(s) not in the current version "

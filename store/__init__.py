@@ -1,1 +1,59 @@
-"""tapecheck's event store: an append-only, bitemporal log on Delta Lake."""
+"""tapecheck's event store: an append-only, bitemporal log of market facts on Delta Lake.
+
+The public surface is small: build events (typed payloads or frame builders), append them to
+a log, and read the log as of a valid-time and a recorded-time cut.
+
+>>> import datetime as dt
+>>> from store import MemoryEventLog, Observation, batch
+>>> log = MemoryEventLog()
+>>> t = dt.datetime(2025, 9, 18, 4, tzinfo=dt.UTC)
+>>> obs = Observation("FRED:DFEDTARU", "demo", "2025-09-18", 4.25, "percent", t, "doc")
+>>> log.append(batch([obs])).added
+1
+>>> log.read(known_at=t).get_column("value").to_list()
+[4.25]
+>>> log.read(known_at=t - dt.timedelta(seconds=1)).height
+0
+"""
+
+from store.errors import BadInput, ConcurrencyExhausted, NotAStore, StoreMissing, TapecheckError
+from store.events import (
+    EVENT_SCHEMA,
+    AnalystCall,
+    EventType,
+    Observation,
+    PriceBar,
+    Retraction,
+    batch,
+    call_stream,
+    observations_frame,
+    price_bars_frame,
+)
+from store.fsck import FsckReport, fsck
+from store.log import AppendResult, EventLog, Snapshot, as_of
+from store.memory import MemoryEventLog
+
+__all__ = [
+    "EVENT_SCHEMA",
+    "AnalystCall",
+    "AppendResult",
+    "BadInput",
+    "ConcurrencyExhausted",
+    "EventLog",
+    "EventType",
+    "FsckReport",
+    "MemoryEventLog",
+    "NotAStore",
+    "Observation",
+    "PriceBar",
+    "Retraction",
+    "Snapshot",
+    "StoreMissing",
+    "TapecheckError",
+    "as_of",
+    "batch",
+    "call_stream",
+    "fsck",
+    "observations_frame",
+    "price_bars_frame",
+]

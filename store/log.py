@@ -66,7 +66,76 @@ def _local(uri: str) -> str:
     return unquote(parsed.path) if parsed.scheme == "file" else uri
 
 
-class EventLog:
+class LogReads:
+    """The read API every storage adapter shares; an adapter supplies ``scan(version)``."""
+
+    def scan(self, version: int | None = None) -> pl.LazyFrame:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def events(self, version: int | None = None) -> pl.DataFrame:
+        """The whole log in its stable total order (recorded, stream, valid, key, id)."""
+        return self.scan(version).sort(list(LOG_ORDER)).collect()
+
+    def read(
+        self,
+        known_at: dt.datetime | None = None,
+        recorded_by: dt.datetime | None = None,
+        *,
+        version: int | None = None,
+        streams: list[str] | None = None,
+        event_type: EventType | None = None,
+    ) -> pl.DataFrame:
+        """The facts as known at ``known_at`` by a reader who saw what was recorded by
+        ``recorded_by``: per natural key, the latest version with ``valid_at <= known_at`` and
+        ``recorded_at <= recorded_by``, with retracted events removed. ``None`` means no cut.
+        """
+        return as_of(self.scan(version), known_at, recorded_by, streams, event_type).collect()
+
+    def history(self, stream: str, key: str, *, version: int | None = None) -> pl.DataFrame:
+        """Every version of one fact, retractions included, in recording order."""
+        return (
+            self.scan(version)
+            .filter((pl.col("stream") == stream) & (pl.col("key") == key))
+            .sort(list(LOG_ORDER))
+            .collect()
+        )
+
+    def summary(self, version: int | None = None) -> pl.DataFrame:
+        """Event counts and time spans per stream and event type."""
+        return (
+            self.scan(version)
+            .group_by("stream", "event_type")
+            .agg(
+                pl.len().alias("events"),
+                pl.col("valid_at").min().alias("first_valid"),
+                pl.col("valid_at").max().alias("last_valid"),
+                pl.col("recorded_at").max().alias("last_recorded"),
+            )
+            .sort("stream", "event_type")
+            .collect()
+        )
+
+
+def prepare(
+    batch: pl.DataFrame, *, file: str | None = None, lines: list[int] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Validate a batch and give it event ids: ``(batch, batch without repeated events)``."""
+    batch = validate_batch(batch, file=file, lines=lines)
+    batch = batch.with_columns(event_ids(batch).alias("event_id"))
+    return batch, batch.unique(subset=["event_id"], keep="first", maintain_order=True)
+
+
+def seal(new: pl.DataFrame, recorded_at: dt.datetime) -> pl.DataFrame:
+    """Stamp the recording time, seal it with ``record_hash`` and order rows for the file."""
+    stamp = pl.lit(_utc(recorded_at)).cast(EVENT_SCHEMA["recorded_at"])
+    new = new.with_columns(stamp.alias("recorded_at"))
+    new = new.with_columns(record_hashes(new).alias("record_hash"))
+    # Sorted by stream and time, each file's column statistics bound a few streams, so
+    # readers that filter on stream skip most files.
+    return new.sort(["stream", "valid_at", "key", "event_id"])
+
+
+class EventLog(LogReads):
     """The event store rooted at a directory holding a marker file and the Delta table."""
 
     def __init__(self, root: Path) -> None:
@@ -144,12 +213,9 @@ class EventLog:
         ``recorded_at`` defaults to the commit's wall-clock time; pass it only to replay a
         history whose recording times are known.
         """
-        batch = validate_batch(batch, file=file, lines=lines)
-        batch = batch.with_columns(event_ids(batch).alias("event_id"))
-        unique = batch.unique(subset=["event_id"], keep="first", maintain_order=True)
-        in_batch_repeats = batch.height - unique.height
+        batch, unique = prepare(batch, file=file, lines=lines)
         if unique.height == 0:
-            return AppendResult(0, in_batch_repeats, self.version(), None, 0)
+            return AppendResult(0, batch.height, self.version(), None, 0)
         ids = unique.get_column("event_id")
         streams = unique.get_column("stream").unique()
         for attempt in range(1, max_attempts + 1):
@@ -157,17 +223,11 @@ class EventLog:
             base = table.version()
             txn = table.transaction_version(APP_ID) or 0
             present = self._present_ids(table, ids, streams)
-            new = unique.filter(~pl.col("event_id").is_in(present)) if len(present) else unique
+            new = unique.filter(~pl.col("event_id").is_in(present.implode()))
             if new.height == 0:
                 return AppendResult(0, batch.height, base, None, attempt)
             stamp = recorded_at or _now()
-            new = new.with_columns(
-                pl.lit(stamp).cast(EVENT_SCHEMA["recorded_at"]).alias("recorded_at")
-            )
-            new = new.with_columns(record_hashes(new).alias("record_hash"))
-            # Sorted by stream and time, each file's column statistics bound a few streams, so
-            # readers that filter on stream skip most files.
-            new = new.sort(["stream", "valid_at", "key", "event_id"])
+            new = seal(new, stamp)
             props = CommitProperties(
                 app_transactions=[Transaction(APP_ID, txn + 1)],
                 custom_metadata={
@@ -226,49 +286,6 @@ class EventLog:
         if not snap.files:
             return pl.DataFrame(schema=EVENT_SCHEMA).lazy()
         return pl.scan_parquet(list(snap.files), schema=EVENT_SCHEMA)
-
-    def events(self, version: int | None = None) -> pl.DataFrame:
-        """The whole log in its stable total order (recorded, stream, valid, key, id)."""
-        return self.scan(version).sort(list(LOG_ORDER)).collect()
-
-    def read(
-        self,
-        known_at: dt.datetime | None = None,
-        recorded_by: dt.datetime | None = None,
-        *,
-        version: int | None = None,
-        streams: list[str] | None = None,
-        event_type: EventType | None = None,
-    ) -> pl.DataFrame:
-        """The facts as known at ``known_at`` by a reader who saw what was recorded by
-        ``recorded_by``: per natural key, the latest version with ``valid_at <= known_at`` and
-        ``recorded_at <= recorded_by``, with retracted events removed. ``None`` means no cut.
-        """
-        return as_of(self.scan(version), known_at, recorded_by, streams, event_type).collect()
-
-    def history(self, stream: str, key: str, *, version: int | None = None) -> pl.DataFrame:
-        """Every version of one fact, retractions included, in recording order."""
-        return (
-            self.scan(version)
-            .filter((pl.col("stream") == stream) & (pl.col("key") == key))
-            .sort(list(LOG_ORDER))
-            .collect()
-        )
-
-    def summary(self, version: int | None = None) -> pl.DataFrame:
-        """Event counts and time spans per stream and event type."""
-        return (
-            self.scan(version)
-            .group_by("stream", "event_type")
-            .agg(
-                pl.len().alias("events"),
-                pl.col("valid_at").min().alias("first_valid"),
-                pl.col("valid_at").max().alias("last_valid"),
-                pl.col("recorded_at").max().alias("last_recorded"),
-            )
-            .sort("stream", "event_type")
-            .collect()
-        )
 
 
 def as_of(

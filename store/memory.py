@@ -1,0 +1,47 @@
+"""An in-memory event log with the same contract as the Delta log.
+
+It exists for notebooks that want a scratch log and for tests that explore many histories
+quickly; the contract suite runs against it and against :class:`store.log.EventLog` alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from store.events import EVENT_SCHEMA
+from store.log import AppendResult, LogReads, prepare, seal
+
+
+class MemoryEventLog(LogReads):
+    """Versions are the list of committed batches; version ``v`` sees the first ``v`` of them."""
+
+    def __init__(self) -> None:
+        self._commits: list[pl.DataFrame] = []
+
+    def version(self) -> int:
+        return len(self._commits)
+
+    def append(
+        self,
+        batch: pl.DataFrame,
+        *,
+        recorded_at: dt.datetime | None = None,
+        file: str | None = None,
+        lines: list[int] | None = None,
+    ) -> AppendResult:
+        batch, unique = prepare(batch, file=file, lines=lines)
+        present = self.scan().select("event_id").collect().get_column("event_id")
+        new = unique.filter(~pl.col("event_id").is_in(present.implode()))
+        if new.height == 0:
+            return AppendResult(0, batch.height, self.version(), None, 1)
+        stamp = recorded_at or dt.datetime.now(dt.UTC)
+        self._commits.append(seal(new, stamp))
+        return AppendResult(new.height, batch.height - new.height, self.version(), stamp, 1)
+
+    def scan(self, version: int | None = None) -> pl.LazyFrame:
+        commits = self._commits if version is None else self._commits[:version]
+        if not commits:
+            return pl.DataFrame(schema=EVENT_SCHEMA).lazy()
+        return pl.concat(commits, how="vertical").lazy()
