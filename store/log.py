@@ -309,9 +309,11 @@ def as_of(
     if known_at is not None:
         facts = facts.filter(pl.col("valid_at") <= _utc(known_at))
     facts = facts.join(retracted, on="event_id", how="anti")
-    latest = facts.sort(["recorded_at", "event_id"]).unique(
-        subset=["stream", "key"], keep="last", maintain_order=True
-    )
+    # Latest recorded version per fact; equal recording times (possible only when a caller
+    # stamps them) fall back to the larger event id, so the choice never depends on file order.
+    fact = ["stream", "key"]
+    latest = facts.filter(pl.col("recorded_at") == pl.col("recorded_at").max().over(fact))
+    latest = latest.filter(pl.col("event_id") == pl.col("event_id").max().over(fact))
     return latest.sort(list(VIEW_ORDER))
 
 
