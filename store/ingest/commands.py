@@ -1,9 +1,235 @@
-"""CLI commands for ingest (filled in by the ingest work)."""
+"""CLI commands ``tapecheck ingest`` and ``tapecheck sources`` (typer + rich).
+
+Errors are raised as :class:`~store.errors.TapecheckError`; ``analysis.cli.main`` prints them
+as one line and exits 2.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from store.ingest.adapters import ADAPTER_NAMES, adapter_help
+from store.ingest.catalog import load_catalog
+from store.ingest.run import IngestResult, ingest_catalog, ingest_file
+from store.ingest.sources import compare_sources, feeds_overview
+from store.log import EventLog
+
+# Typer shows an Enum's values as the option's choices and refuses anything else (exit 2).
+AdapterChoice = StrEnum("AdapterChoice", {name: name for name in ADAPTER_NAMES})  # type: ignore[misc]
+
+# Piped output (files, CI logs, tests) gets 160 columns instead of rich's 80, so tables of
+# dates and feed names are not cut; a terminal, or $COLUMNS, still decides when there is one.
+_PIPE_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+AUTO = AdapterChoice("auto")
+console = Console(width=_PIPE_WIDTH)
+err_console = Console(stderr=True)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option("--store", help="Event store directory (default: $TAPECHECK_STORE)."),
+]
+
+INGEST_HELP = (
+    "Ingest source files into the event store.\n\n"
+    "With no FILE, ingest every source of the data catalog from --data (default "
+    "$TAPECHECK_DATA): all files are read and checked first, then appended one batch per "
+    "file. Running it again adds nothing.\n\n"
+    "With FILE, ingest that one file as a source of --symbol (a catalogued file's symbol is "
+    "found from its name). --adapter auto detects the format from the header and says which "
+    "it chose. Bad input is refused with the file, line and column, and nothing is written.\n\n"
+    "Adapters (--adapter), by the header each expects:\n\n"
+    + "\n\n".join(f"- {line}" for line in adapter_help().splitlines())
+)
+
+
+def _progress() -> Progress:
+    # rich drops live redraws when stderr is not a terminal, so this is safe in pipes and CI.
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+def ingest_command(
+    file: Annotated[
+        Path | None, typer.Argument(help="A single file to ingest (default: the whole catalog).")
+    ] = None,
+    symbol: Annotated[
+        str | None,
+        typer.Option(help="Ticker, FRED series (DFF) or French family (FF3, FFME) of FILE."),
+    ] = None,
+    adapter: Annotated[
+        AdapterChoice, typer.Option(help="Source format of FILE (see above).")
+    ] = AUTO,
+    feed: Annotated[
+        str | None,
+        typer.Option(help="Name of FILE's source (default: from the catalog or the file name)."),
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Data folder (default: $TAPECHECK_DATA).")
+    ] = None,
+    download: Annotated[
+        str | None,
+        typer.Option(help="Download this symbol with yfinance (needs yfinance and internet)."),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First date of a --download (YYYY-MM-DD).")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    log = EventLog.open(store, create=True)
+    if download is not None:
+        from store.ingest.yf_download import ingest_download
+
+        first = dt.date.fromisoformat(start) if start else None
+        result = ingest_download(log, download, start=first)
+    elif file is not None:
+        with _progress() as progress:
+            result = ingest_file(log, file, symbol, adapter.value, feed, progress=progress)
+        chosen = result.files[0]
+        if chosen.detected:
+            console.print(f"auto: detected format [bold]{chosen.adapter}[/bold] for {file}")
+    else:
+        with _progress() as progress:
+            result = ingest_catalog(log, data, progress=progress)
+    print_summary(result)
+
+
+ingest_command.__doc__ = INGEST_HELP
+
+
+def print_summary(result: IngestResult, out: Console | None = None) -> None:
+    """The per-file table, the warnings, and the one-line total."""
+    out = out or console
+    table = Table(title="tapecheck ingest")
+    for name in ("file", "series@feed", "adapter", "rows", "added", "skipped", "warnings"):
+        table.add_column(name, justify="right" if name in ("rows", "added", "skipped") else "left")
+    for f in result.files:
+        table.add_row(
+            f.file,
+            f"{f.series}@{f.feed}",
+            f.adapter + (" (auto)" if f.detected else ""),
+            f"{f.rows:,}",
+            f"{f.added:,}",
+            f"{f.skipped:,}",
+            f"{f.warning_count:,}" if f.warnings else "",
+        )
+    out.print(table)
+    for f in result.files:
+        for w in f.warnings:
+            out.print(f"[yellow]warning[/yellow] {f.file}: {w}", highlight=False)
+    for name in result.unlisted:
+        out.print(f"[yellow]warning[/yellow] {name}: in the data folder but not in the catalog")
+    if result.added == 0:
+        what = f"nothing added: all {result.skipped:,} events were already in the store"
+    else:
+        what = f"{result.added:,} events added, {result.skipped:,} skipped as duplicates"
+    out.print(
+        f"{what}; {len(result.files)} file(s), "
+        f"{sum(f.warning_count for f in result.files):,} warnings, "
+        f"{result.seconds:.1f} s ({result.events_per_second:,.0f} events/s), "
+        f"store version {result.version}",
+        highlight=False,
+    )
+
+
+def sources_command(
+    symbol: Annotated[str, typer.Argument(help="A ticker (^RUT) or series (FRED:DFF, FF3).")],
+    tolerance: Annotated[
+        float,
+        typer.Option(
+            help="Prices: relative difference of levels, or absolute difference of daily "
+            "returns for adjusted closes."
+        ),
+    ] = 0.0005,
+    abs_tolerance: Annotated[
+        float, typer.Option(help="Observations: absolute difference of values.")
+    ] = 0.005,
+    field: Annotated[
+        list[str] | None,
+        typer.Option(help="Only this field (open, high, low, close, adj_close); repeatable."),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many disagreements.")] = 200,
+    store: StoreOption = None,
+) -> None:
+    """List the sources (feeds) of a series and every session where they disagree.
+
+    Unadjusted prices are compared with unadjusted ones, adjusted closes with adjusted ones
+    (as daily returns, since adjustment vintages differ in level).
+    """
+    log = EventLog.open(store)
+    overview = feeds_overview(log, symbol)
+    if overview.height == 0:
+        spec = load_catalog().entry(symbol)
+        hint = " (in the catalog: run `tapecheck ingest`)" if spec else ""
+        console.print(f"no sources of {symbol} in the store{hint}")
+        return
+    feeds = Table(title=f"sources of {symbol}")
+    for name in ("feed", "first", "last", "rows", "adjusted", "rank", "rank adj."):
+        # Names, dates and numbers never wrap; the notes column takes what width is left.
+        feeds.add_column(name, justify="right" if name == "rows" else "left", no_wrap=True)
+    feeds.add_column("notes", overflow="fold", ratio=1)
+    for row in overview.iter_rows(named=True):
+        feeds.add_row(
+            row["feed"],
+            row["first"],
+            row["last"],
+            f"{row['rows']:,}",
+            "yes" if row["adjusted"] else "no",
+            str(row["rank"] or ""),
+            str(row["rank_adjusted"] or ""),
+            row["notes"],
+        )
+    console.print(feeds)
+    diffs = compare_sources(
+        log, symbol, tolerance=tolerance, abs_tolerance=abs_tolerance, fields=field
+    )
+    table = Table(title=f"disagreements beyond tolerance ({diffs.height:,})")
+    for name in ("session", "field", "feed a", "value a", "feed b", "value b", "diff"):
+        table.add_column(
+            name, justify="right" if name.startswith(("value", "diff")) else "left", no_wrap=True
+        )
+    for row in diffs.head(limit).iter_rows(named=True):
+        returns = row["measure"] == "return"
+        table.add_row(
+            row["session"],
+            row["field"] + (" (daily return)" if returns else ""),
+            row["feed_a"],
+            f"{row['value_a']:.6g}",
+            row["feed_b"],
+            f"{row['value_b']:.6g}",
+            f"{row['difference']:.3g}",
+        )
+    console.print(table)
+    if diffs.height > limit:
+        console.print(f"... {diffs.height - limit:,} more (use --limit)")
+    console.print(
+        f"{diffs.height:,} disagreement(s) across {overview.height} source(s) of {symbol}",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Attach the ingest commands to the ``tapecheck`` app."""
+    app.command("ingest", help=INGEST_HELP)(ingest_command)
+    app.command("sources")(sources_command)
