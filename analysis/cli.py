@@ -120,12 +120,18 @@ def _ts(value: object) -> str:
     return text.replace("+00:00", "Z")
 
 
+_registered: list[bool] = []
+
+
 def _register_plugins() -> None:
     # Command groups that live beside the code they drive register themselves here, so this
     # module stays the one place that owns error handling and exit codes.
+    if _registered:
+        return
     from store.ingest.commands import register as register_ingest
 
     register_ingest(app)
+    _registered.append(True)
 
 
 def main(argv: list[str] | None = None) -> None:

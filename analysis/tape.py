@@ -203,9 +203,9 @@ class Tape:
             # with adjusted prices asked for, only feeds that carry them qualify
             table = table.filter(table.close.notnull())
         ranks_t = ibis.memtable(ranks)
-        ranked = table.left_join(
-            ranks_t, [table[entity] == ranks_t.entity, table.feed == ranks_t.rank_feed]
-        )
+        # a catalog id names a series (FRED:DFF) or a family of them (FF3 covers FF3:SMB:A)
+        same = (table[entity] == ranks_t.entity) | table[entity].startswith(ranks_t.entity + ":")
+        ranked = table.left_join(ranks_t, [same, table.feed == ranks_t.rank_feed])
         ranked = ranked.mutate(_rank=ranked.feed_rank.fill_null(UNRANKED))
         if adjusted:
             ranked = ranked.filter(ranked._rank < UNRANKED)

@@ -76,3 +76,31 @@ def any_log(request: pytest.FixtureRequest, tmp_path: Path) -> EventLog | Memory
 @pytest.fixture
 def delta_log(tmp_path: Path) -> EventLog:
     return EventLog.open(tmp_path / "store", create=True)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real market data (TAPECHECK_DATA); tests that need it skip when it is absent."""
+    from store.config import data_path
+
+    path = data_path()
+    if not (path / "prices").is_dir():
+        pytest.skip(f"real data not found at {path} (set TAPECHECK_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_log(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> EventLog:
+    """The whole catalog ingested once per test session into a scratch store."""
+    from store.ingest.run import ingest_catalog
+
+    log = EventLog.open(tmp_path_factory.mktemp("real") / "store", create=True)
+    ingest_catalog(log, data_dir)
+    return log
+
+
+@pytest.fixture(scope="session")
+def real_tape(real_log: EventLog):
+    from analysis.tape import Tape
+
+    return Tape(real_log)

@@ -161,7 +161,7 @@ def sources_command(
             help="Prices: relative difference of levels, or absolute difference of daily "
             "returns for adjusted closes."
         ),
-    ] = 0.0005,
+    ] = 0.0001,
     abs_tolerance: Annotated[
         float, typer.Option(help="Observations: absolute difference of values.")
     ] = 0.005,

@@ -11,7 +11,7 @@ Rules:
   marks adjusted) are compared with each other as day-over-day **returns** over the same
   pair of sessions: adjusted levels of different download dates differ by every dividend in
   between, so comparing levels would flag every day. The tolerance is then an absolute
-  difference of returns (0.0005 = 5 basis points).
+  difference of returns (0.0001 = 1 basis point).
 - Observations are compared as absolute differences of values (``abs_tolerance``, in the
   series' unit); their ``field`` is the series id, so a French family (``FF3``) can be
   compared at once.
@@ -103,7 +103,7 @@ def compare_sources(
     log: EventLog,
     symbol: str,
     *,
-    tolerance: float = 0.0005,
+    tolerance: float = 0.0001,
     abs_tolerance: float = 0.005,
     fields: list[str] | None = None,
     catalog: Catalog | None = None,
