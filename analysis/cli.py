@@ -128,9 +128,11 @@ def _register_plugins() -> None:
     # module stays the one place that owns error handling and exit codes.
     if _registered:
         return
+    from analysis.replay import replay_command
     from store.ingest.commands import register as register_ingest
 
     register_ingest(app)
+    app.command("replay")(replay_command)
     _registered.append(True)
 
 

@@ -1,0 +1,70 @@
+"""``tapecheck replay`` on the real store: the cut, the session in progress, CSV, errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import polars as pl
+import pytest
+
+from analysis.replay import parse_cut
+from store import BadInput
+
+
+def tapecheck(*args: str, store) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from analysis.cli import main; main()",
+            *args,
+            "--store",
+            str(store),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_replay_during_a_session_marks_it_in_progress(real_log):
+    done = tapecheck(
+        "replay", "^RUT", "--known-at", "2025-10-06T14:00:00-04:00", "-n", "2", store=real_log.root
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2025-10-03" in done.stdout and "2,476.18" in done.stdout
+    assert "session 2025-10-06 in progress" in done.stdout
+
+
+def test_replay_to_csv_is_the_whole_tape_at_the_cut(real_log, tmp_path, data_dir):
+    out = tmp_path / "rut.csv"
+    done = tapecheck(
+        "replay",
+        "^RUT",
+        "--known-at",
+        "2025-09-08",
+        "--source",
+        "alitalbi",
+        "--csv",
+        str(out),
+        store=real_log.root,
+    )
+    assert done.returncode == 0, done.stderr
+    got = pl.read_csv(out)
+    raw = pl.read_csv(data_dir / "prices/RUT_daily_alitalbi.csv")
+    raw = raw.filter(pl.col("Date") <= "2025-09-08")
+    assert got.height == raw.height
+    assert got["close"][-1] == pytest.approx(2393.69, abs=0.005)
+
+
+def test_replay_errors_exit_2(real_log):
+    done = tapecheck("replay", "NOPE", "--known-at", "2025-01-01", store=real_log.root)
+    assert done.returncode == 2 and "nothing known about 'NOPE'" in done.stderr
+    done = tapecheck("replay", "^RUT", "--known-at", "2025-13-01", store=real_log.root)
+    assert done.returncode == 2 and "not an ISO date" in done.stderr
+
+
+def test_a_naive_datetime_is_refused():
+    with pytest.raises(BadInput, match="no UTC offset"):
+        parse_cut("2025-10-06T14:00", "--known-at")
