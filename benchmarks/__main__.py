@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 
+from benchmarks.signals_bench import run_signals_bench
 from benchmarks.store_bench import run_store_bench
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--bars", type=int, default=1_000_000, help="bars in the append batch")
+    parser.add_argument("--only", choices=["store", "signals"], help="run one suite")
     args = parser.parse_args()
-    run_store_bench(args.bars)
+    if args.only in (None, "store"):
+        run_store_bench(args.bars)
+    if args.only in (None, "signals"):
+        run_signals_bench()
 
 
 if __name__ == "__main__":
