@@ -71,7 +71,9 @@ def verify(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def notebooks(session: nox.Session) -> None:
-    """Execute every notebook headlessly (filled by the notebooks issue)."""
+    """Execute every notebook headlessly (nbclient) and fail on any error."""
+    if not any((ROOT / "notebooks").glob("*.py")):
+        session.skip("no notebooks yet: they land with the notebooks issue")
     session.install("-e", ".[notebooks,test]")
     session.run("pytest", "-m", "notebooks", *session.posargs, env=_env())
 
@@ -86,5 +88,10 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def spark(session: nox.Session) -> None:
     """PySpark parity suite (local[2]; needs Java 17)."""
+    if not list((ROOT / "tests").glob("test_spark_*.py")):
+        session.skip(
+            "no Spark parity suite yet: the default suite compiles every signal to "
+            "Spark SQL; running them on local[2] lands with the scale-out work"
+        )
     session.install("-e", ".[test,spark]")
     session.run("pytest", "-m", "spark", *session.posargs, env=_env())
