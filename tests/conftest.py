@@ -104,3 +104,18 @@ def real_tape(real_log: EventLog):
     from analysis.tape import Tape
 
     return Tape(real_log)
+
+
+def run_tapecheck(*args: str, store: Path | None = None, timeout: int = 300):
+    """Run the ``tapecheck`` CLI in a real subprocess (exit codes and stderr as a user sees
+    them); ``store`` becomes ``--store``."""
+    import subprocess
+    import sys
+
+    extra = ["--store", str(store)] if store is not None else []
+    return subprocess.run(
+        [sys.executable, "-c", "from analysis.cli import main; main()", *args, *extra],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import polars as pl
 import pytest
+from conftest import run_tapecheck
 
 from analysis.replay import parse_cut
 from store import BadInput
 
 
-def tapecheck(*args: str, store) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from analysis.cli import main; main()",
-            *args,
-            "--store",
-            str(store),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_replay_during_a_session_marks_it_in_progress(real_log):
-    done = tapecheck(
+    done = run_tapecheck(
         "replay", "^RUT", "--known-at", "2025-10-06T14:00:00-04:00", "-n", "2", store=real_log.root
     )
     assert done.returncode == 0, done.stderr
@@ -39,7 +21,7 @@ def test_replay_during_a_session_marks_it_in_progress(real_log):
 
 def test_replay_to_csv_is_the_whole_tape_at_the_cut(real_log, tmp_path, data_dir):
     out = tmp_path / "rut.csv"
-    done = tapecheck(
+    done = run_tapecheck(
         "replay",
         "^RUT",
         "--known-at",
@@ -59,9 +41,9 @@ def test_replay_to_csv_is_the_whole_tape_at_the_cut(real_log, tmp_path, data_dir
 
 
 def test_replay_errors_exit_2(real_log):
-    done = tapecheck("replay", "NOPE", "--known-at", "2025-01-01", store=real_log.root)
+    done = run_tapecheck("replay", "NOPE", "--known-at", "2025-01-01", store=real_log.root)
     assert done.returncode == 2 and "nothing known about 'NOPE'" in done.stderr
-    done = tapecheck("replay", "^RUT", "--known-at", "2025-13-01", store=real_log.root)
+    done = run_tapecheck("replay", "^RUT", "--known-at", "2025-13-01", store=real_log.root)
     assert done.returncode == 2 and "not an ISO date" in done.stderr
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import bars_batch
+from conftest import bars_batch, run_tapecheck
 
 from store import EventLog, fsck
 
@@ -23,26 +21,10 @@ def data_files(log: EventLog) -> list[Path]:
     return [Path(f) for f in log.snapshot().files]
 
 
-def run_cli(*args: str, store: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from analysis.cli import main; main()",
-            *args,
-            "--store",
-            str(store),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_clean_log_passes(filled):
     report = fsck(filled)
     assert report.ok and report.files_checked == 3 and report.events_checked == 1200
-    done = run_cli("fsck", store=filled.root)
+    done = run_tapecheck("fsck", store=filled.root)
     assert done.returncode == 0, done.stderr
     assert "1,200 events checked: ok" in done.stdout
 
@@ -52,7 +34,7 @@ def test_deleted_file(filled):
     victim.unlink()
     report = fsck(filled)
     assert [(p.file, p.kind) for p in report.problems] == [(str(victim), "missing")]
-    done = run_cli("fsck", store=filled.root)
+    done = run_tapecheck("fsck", store=filled.root)
     assert done.returncode == 1 and victim.name in done.stderr
 
 
@@ -74,5 +56,5 @@ def test_bit_flipped_file(filled, fraction):
     report = fsck(filled)
     assert report.problems, f"flip at byte {pos} of {len(data)} went unnoticed"
     assert {p.file for p in report.problems} == {str(victim)}
-    done = run_cli("fsck", store=filled.root)
+    done = run_tapecheck("fsck", store=filled.root)
     assert done.returncode != 0 and victim.name in done.stderr

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
-from conftest import bars_batch
+from conftest import bars_batch, run_tapecheck
 
 from store import EventLog, NotAStore, StoreMissing
 from store.config import store_path
-
-
-def tapecheck(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", "from analysis.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
 
 
 def test_create_then_reopen(tmp_path):
@@ -57,7 +44,7 @@ def test_store_path_follows_the_environment(tmp_path, monkeypatch):
 
 def test_cli_log_shows_counts(delta_log):
     delta_log.append(bars_batch(7, symbol="^RUT", feed="heliar"))
-    done = tapecheck("log", "--store", str(delta_log.root))
+    done = run_tapecheck("log", store=delta_log.root)
     assert done.returncode == 0, done.stderr
     assert "^RUT@heliar" in done.stdout and "PriceBar" in done.stdout
     assert "7 events" in done.stdout
@@ -65,9 +52,9 @@ def test_cli_log_shows_counts(delta_log):
 
 def test_cli_errors_are_one_line_with_exit_code_2(tmp_path):
     (tmp_path / "x.txt").write_text("x")
-    done = tapecheck("log", "--store", str(tmp_path))
+    done = run_tapecheck("log", store=tmp_path)
     assert done.returncode == 2
     assert "not a tapecheck store" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) <= 2  # rich may wrap one long line
-    done = tapecheck("log", "--store", str(tmp_path / "absent"))
+    done = run_tapecheck("log", store=tmp_path / "absent")
     assert done.returncode == 2 and "no store at" in done.stderr
