@@ -1,0 +1,168 @@
+"""Wording rules: the words articles use, each made an explicit test with a default tolerance.
+
+A claim names its rule and may override the tolerance; every verdict prints the rule and the
+tolerance it used next to the measured value, so a reader can disagree with the reading and
+see what would change.
+
+rule            words                            holds when (m measured, c claimed)    default
+--------------  -------------------------------  ------------------------------------  -------
+more_than       more than, over, above           m > c                                 0
+at_least        at least                         m >= c - tol                          0
+about           about, roughly, around, ~        |m - c| <= tol x |c|                  0.10
+nearly          nearly, almost                   c x (1 - tol) <= m <= c               0.10
+flat            flat                             |m| <= tol (a return)                 0.01
+treading_water  treading water, going nowhere    |m| <= tol (a return over months)     0.05
+twice           twice, double                    |m / 2 - 1| <= tol (m a ratio)        0.25
+on_a_tear       on a tear, surging               m >= tol (a trailing 3-month return)  0.10
+pullback        pullback, significant pullback   m <= -tol (a drawdown)                0.05
+correction      correction, considerable ...     m <= -tol (a drawdown)                0.10
+record          record, all-time high            m > c (c the prior record)            0
+first_time      for the first time, first ever   m > c, never exceeded before          0
+below / above   below, above (a level)           m < c / m > c                         0
+
+Market practice behind the defaults: a *pullback* is a fall of 5-10% from a peak and a
+*correction* one of 10% or more; "flat on the month" is within one percent either way;
+"treading water" over months is within five; "on a tear" is a quarter's gain of 10% or more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["RULES", "Rule", "rule"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One wording rule: how a measured value is held against a claimed one."""
+
+    name: str
+    words: tuple[str, ...]
+    default_tolerance: float
+    test: Callable[[float, float | None, float], bool]
+    explain: str  # with {c} and {tol} placeholders
+
+    def holds(self, measured: float, claimed: float | None, tolerance: float | None) -> bool:
+        """Whether ``measured`` satisfies the rule against ``claimed``.
+
+        >>> RULES["about"].holds(0.073, 0.07, None)
+        True
+        >>> RULES["more_than"].holds(0.1149, 0.12, None)
+        False
+        """
+        tol = self.default_tolerance if tolerance is None else tolerance
+        return bool(self.test(measured, claimed, tol))
+
+    def describe(self, claimed: float | None, tolerance: float | None) -> str:
+        """The rule in words, with its numbers: printed beside every verdict.
+
+        >>> RULES["flat"].describe(None, None)
+        'flat: |measured| <= 0.01 (tolerance 0.01)'
+        """
+        tol = self.default_tolerance if tolerance is None else tolerance
+        text = self.explain.format(c=_num(claimed), tol=_num(tol))
+        return f"{self.name}: {text} (tolerance {_num(tol)})"
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.6g}"
+
+
+def _need(c: float | None) -> float:
+    if c is None:
+        raise ValueError("this rule compares against a claimed value; the claim gives none")
+    return c
+
+
+RULES: dict[str, Rule] = {
+    r.name: r
+    for r in (
+        Rule(
+            "more_than",
+            ("more than", "over", "above"),
+            0.0,
+            lambda m, c, t: m > _need(c) + t,
+            "measured > {c}",
+        ),
+        Rule(
+            "at_least",
+            ("at least",),
+            0.0,
+            lambda m, c, t: m >= _need(c) - t,
+            "measured >= {c} - tolerance",
+        ),
+        Rule(
+            "about",
+            ("about", "roughly", "around", "approximately", "~"),
+            0.10,
+            lambda m, c, t: abs(m - _need(c)) <= t * abs(_need(c)),
+            "|measured - {c}| <= {tol} x |{c}|",
+        ),
+        Rule(
+            "nearly",
+            ("nearly", "almost"),
+            0.10,
+            lambda m, c, t: _need(c) * (1 - t) <= m <= _need(c),
+            "{c} x (1 - {tol}) <= measured <= {c}",
+        ),
+        Rule("flat", ("flat",), 0.01, lambda m, c, t: abs(m) <= t, "|measured| <= {tol}"),
+        Rule(
+            "treading_water",
+            ("treading water", "going nowhere"),
+            0.05,
+            lambda m, c, t: abs(m) <= t,
+            "|measured| <= {tol}",
+        ),
+        Rule(
+            "twice",
+            ("twice", "double"),
+            0.25,
+            lambda m, c, t: abs(m / 2 - 1) <= t,
+            "|measured / 2 - 1| <= {tol}",
+        ),
+        Rule(
+            "on_a_tear", ("on a tear", "surging"), 0.10, lambda m, c, t: m >= t, "measured >= {tol}"
+        ),
+        Rule(
+            "pullback",
+            ("pullback", "significant pullback"),
+            0.05,
+            lambda m, c, t: m <= -t,
+            "drawdown <= -{tol}",
+        ),
+        Rule(
+            "correction",
+            ("correction", "considerable correction"),
+            0.10,
+            lambda m, c, t: m <= -t,
+            "drawdown <= -{tol}",
+        ),
+        Rule(
+            "record",
+            ("record", "all-time high"),
+            0.0,
+            lambda m, c, t: m > _need(c) + t,
+            "measured > prior record {c}",
+        ),
+        Rule(
+            "first_time",
+            ("for the first time", "first ever"),
+            0.0,
+            lambda m, c, t: m > _need(c) + t,
+            "measured > {c}, never exceeded before",
+        ),
+        Rule("below", ("below",), 0.0, lambda m, c, t: m < _need(c) - t, "measured < {c}"),
+        Rule("above", ("above",), 0.0, lambda m, c, t: m > _need(c) + t, "measured > {c}"),
+    )
+}
+
+
+def rule(name: str) -> Rule:
+    """The rule called ``name`` (a KeyError lists the known ones)."""
+    try:
+        return RULES[name]
+    except KeyError:
+        raise KeyError(f"unknown wording rule {name!r}; known: {', '.join(RULES)}") from None
