@@ -42,6 +42,7 @@ __all__ = [
     "CallSpec",
     "Check",
     "ClaimSpec",
+    "Direction",
     "DrawdownWithin",
     "FactorPremium",
     "FedCuts",
@@ -292,10 +293,22 @@ class SeriesChange(_Check):
 
 
 class TargetBy(_Check):
-    """``symbol`` reaches ``value`` by ``horizon_end``: touched in the range, met at the close."""
+    """``symbol`` reaches ``value`` by ``horizon_end``: touched in the range, met at the close.
+    ``origin_month`` also shows where a cited level comes from (the month's high and close)."""
 
     predicate: Literal["target_by"]
     symbol: str
+    horizon_end: dt.date
+    origin_month: str | None = None
+
+
+class Direction(_Check):
+    """``symbol`` is higher (``up``) or lower (``down``) at ``horizon_end`` than at
+    publication ("further upside through the end of the year")."""
+
+    predicate: Literal["direction"]
+    symbol: str
+    direction: Literal["up", "down"] = "up"
     horizon_end: dt.date
 
 
@@ -378,6 +391,7 @@ Check = Annotated[
     | LongestUnderperformance
     | SeriesChange
     | TargetBy
+    | Direction
     | LevelAtHorizon
     | WeeklyBreakout
     | DrawdownWithin

@@ -19,6 +19,7 @@ correction      correction, considerable ...     m <= -tol (a drawdown)         
 record          record, all-time high            m > c (c the prior record)            0
 first_time      for the first time, first ever   m > c, never exceeded before          0
 below / above   below, above (a level)           m < c / m > c                         0
+exactly         third, fifth (a count)           |m - c| <= tol                        0
 
 Market practice behind the defaults: a *pullback* is a fall of 5-10% from a peak and a
 *correction* one of 10% or more; "flat on the month" is within one percent either way;
@@ -155,6 +156,13 @@ RULES: dict[str, Rule] = {
             "measured > {c}, never exceeded before",
         ),
         Rule("below", ("below",), 0.0, lambda m, c, t: m < _need(c) - t, "measured < {c}"),
+        Rule(
+            "exactly",
+            ("third", "fifth", "exactly"),
+            0.0,
+            lambda m, c, t: abs(m - _need(c)) <= t,
+            "measured = {c}",
+        ),
         Rule("above", ("above",), 0.0, lambda m, c, t: m > _need(c) + t, "measured > {c}"),
     )
 }
