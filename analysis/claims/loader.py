@@ -7,7 +7,6 @@ validation error's location (``claims -> 3 -> check -> window``) maps back to a 
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -16,7 +15,10 @@ from pydantic import ValidationError
 from analysis.claims.model import ArticleSpec
 from store.errors import BadInput
 
-__all__ = ["article_ids", "load_article", "load_articles", "spec_path"]
+__all__ = ["ARTICLES_DIR", "article_ids", "load_article", "load_articles", "spec_path"]
+
+# package data: installed beside the code (pyproject lists analysis/articles/*.yaml)
+ARTICLES_DIR = Path(__file__).resolve().parent.parent / "articles"
 
 
 def spec_path(article: str) -> Path:
@@ -46,7 +48,7 @@ def load_articles(articles: list[str] | None = None) -> list[ArticleSpec]:
 
 
 def _packaged() -> list[Path]:
-    folder = Path(str(resources.files("analysis").joinpath("articles")))
+    folder = ARTICLES_DIR
     return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
 
 

@@ -263,13 +263,14 @@ class SectorLeaders(_Check):
 
 
 class FactorPremium(_Check):
-    """Mean of an annual factor series over ``first_year``..``last_year`` (arithmetic;
-    geometric reported beside it) against ``value`` (percent)."""
+    """Mean of an annual factor series over ``first_year``..``last_year`` against ``value``
+    (percent); ``mean`` picks which one is judged, and both are reported."""
 
     predicate: Literal["factor_premium"]
     series: str
     first_year: int
     last_year: int
+    mean: Literal["arithmetic", "geometric"] = "arithmetic"
 
 
 class LongestUnderperformance(_Check):

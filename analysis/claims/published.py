@@ -567,7 +567,7 @@ def factor_premium(check: m.FactorPremium, ctx: Context, live: bool) -> Outcome:
             f"{check.series} has {p['years']} of {expected} years",
             [f"{check.series} {check.first_year}-{check.last_year}"],
         )
-    value = float(p["arithmetic_mean"])
+    value = float(p[f"{check.mean}_mean"])
     return Outcome(
         verdict_of(check, "about", value),
         {

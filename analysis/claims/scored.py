@@ -35,7 +35,10 @@ def path(ctx: Context, symbol: str, *, adjusted: bool = False) -> pl.DataFrame:
     frame = ctx.after_frame(symbol, adjusted=adjusted)
     if frame.height == 0:
         raise NotEnoughData(f"no bars of {symbol}", [symbol])
-    start = start_session(ctx, frame)
+    try:
+        start = start_session(ctx, frame)
+    except NotEnoughData as exc:
+        raise NotEnoughData(f"{symbol}: {exc}", [symbol]) from None
     return frame.filter(pl.col("session") >= start)
 
 
