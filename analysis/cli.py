@@ -128,11 +128,13 @@ def _register_plugins() -> None:
     # module stays the one place that owns error handling and exit codes.
     if _registered:
         return
+    from analysis.claims.commands import register as register_claims
     from analysis.replay import replay_command
     from store.ingest.commands import register as register_ingest
 
     register_ingest(app)
     app.command("replay")(replay_command)
+    register_claims(app)
     _registered.append(True)
 
 

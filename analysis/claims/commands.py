@@ -1,0 +1,232 @@
+"""``tapecheck verify``, ``tapecheck infer-date`` and ``tapecheck calls``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from analysis.claims.calls import record_calls
+from analysis.claims.charts import claim_chart, save_png
+from analysis.claims.engine import (
+    ArticleResult,
+    context_for,
+    evaluate_article,
+    evaluate_claim,
+    infer_dates,
+)
+from analysis.claims.loader import load_articles
+from analysis.claims.report import dumps, report_json, report_markdown, write_atomically
+from analysis.tape import Tape
+from store import EventLog
+from store.errors import BadInput
+
+VERDICT_STYLE = {
+    "supported": "green",
+    "refuted": "red",
+    "consistent_intraday": "yellow",
+    "not_enough_data": "magenta",
+    "pending": "cyan",
+    "not_checkable": "dim",
+}
+StoreOption = Annotated[Path | None, typer.Option("--store", help="Event store directory.")]
+
+
+def data_end(tape: Tape) -> str | None:
+    """The last session of the primary index on the tape (what 'now' means in a report)."""
+    now = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+    bars = tape.bars(now, symbols=["^RUT", "^GSPC"])
+    last = bars.session.max().to_pyarrow().as_py()
+    return last.isoformat() if last else None
+
+
+def run_verify(
+    log: EventLog,
+    articles: list[str] | None,
+    *,
+    version: int | None = None,
+    json_path: Path | None = None,
+    md_path: Path | None = None,
+    charts: bool = True,
+    console: Console | None = None,
+) -> list[ArticleResult]:
+    """Record the specs' calls, evaluate every article, and write the requested reports."""
+    specs = load_articles(articles)
+    if version is None:
+        record_calls(log, specs)
+    tape = Tape(log, version=version)
+    results = []
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("checking claims", total=sum(len(s.claims) for s in specs))
+        for spec in specs:
+            results.append(evaluate_article(spec, tape))
+            progress.advance(task, len(spec.claims))
+    end = data_end(tape)
+    if json_path is not None:
+        write_atomically(dumps(report_json(results, end)), json_path)
+    if md_path is not None:
+        chart_files: dict[str, str] = {}
+        if charts:
+            chart_dir = md_path.parent / "charts"
+            for spec, result in zip(specs, results, strict=True):
+                ctx = context_for(spec, tape)
+                for claim, claim_result in zip(spec.claims, result.claims, strict=True):
+                    chart = claim_chart(claim, claim_result, ctx)
+                    if chart is None:
+                        continue
+                    png = chart_dir / f"{claim.id}.png"
+                    save_png(chart, png)
+                    chart_files[claim.id] = f"charts/{png.name}"
+        write_atomically(report_markdown(results, end, chart_files), md_path)
+    return results
+
+
+def verify_command(
+    articles: Annotated[
+        list[str] | None, typer.Argument(help="Article ids (A B ...) or spec files; default all.")
+    ] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report.")] = None,
+    md_path: Annotated[
+        Path | None, typer.Option("--md", help="Write the Markdown report (charts beside it).")
+    ] = None,
+    version: Annotated[
+        int | None,
+        typer.Option("--version", help="Re-run against this store version (records nothing)."),
+    ] = None,
+    charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Export PNG charts.")] = True,
+    store: StoreOption = None,
+) -> None:
+    """Check every claim of the articles on the tape as known at publication."""
+    console = Console()
+    log = EventLog.open(store)
+    results = run_verify(
+        log,
+        articles,
+        version=version,
+        json_path=json_path,
+        md_path=md_path,
+        charts=charts,
+        console=console,
+    )
+    for r in results:
+        table = Table(
+            title=f"{r.spec.id}: {r.spec.title} (published {r.spec.published.date}, "
+            f"{r.spec.published.basis}; store version {r.store_version})"
+        )
+        for col in ("id", "kind", "verdict", "measured", "rule", "agree"):
+            table.add_column(col, overflow="fold")
+        for c in r.claims:
+            style = VERDICT_STYLE.get(c.verdict, "")
+            agree = {True: "yes", False: "NO", None: ""}[c.sources_agree]
+            table.add_row(c.id, c.kind, f"[{style}]{c.verdict}[/{style}]", c.summary, c.rule, agree)
+        console.print(table)
+    counts = pl.DataFrame({"verdict": [c.verdict for r in results for c in r.claims]})
+    summary = counts.group_by("verdict").len().sort("verdict")
+    console.print(
+        ", ".join(f"{row['verdict']} {row['len']}" for row in summary.iter_rows(named=True))
+    )
+    for label, path in (("JSON", json_path), ("Markdown", md_path)):
+        if path is not None:
+            console.print(f"{label} report: {path}")
+
+
+def _window(text: str | None, default: str | None) -> tuple[dt.date, dt.date]:
+    text = text or default
+    if not text or ".." not in text:
+        raise BadInput("give the window as START..END (ISO dates)", field="--window")
+    try:
+        a, b = (dt.date.fromisoformat(x) for x in text.split(".."))
+    except ValueError:
+        raise BadInput(f"{text!r} is not START..END with ISO dates", field="--window") from None
+    if b < a:
+        raise BadInput("the window ends before it starts", field="--window")
+    return a, b
+
+
+def infer_date_command(
+    article: Annotated[str, typer.Argument(help="Article id (A) or spec file.")],
+    window: Annotated[
+        str | None, typer.Option("--window", help="START..END (default: the spec's window).")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Evaluate the anchor claims on every session of a window; list the dates where all hold."""
+    (spec,) = load_articles([article])
+    start, end = _window(window, spec.published.window)
+    tape = Tape(EventLog.open(store))
+    found, tried = infer_dates(spec, tape, start, end)
+    console = Console()
+    anchors = [c.id for c in spec.claims if c.anchor]
+    table = Table(title=f"{spec.id}: sessions {start}..{end} where {', '.join(anchors)} all hold")
+    table.add_column("date")
+    for a in anchors:
+        table.add_column(a, overflow="fold")
+    for cand in found:
+        table.add_row(
+            str(cand.day),
+            *(f"{cand.anchors[a].verdict}: {cand.anchors[a].summary}" for a in anchors),
+        )
+    console.print(table)
+    if len(found) == 1:
+        reason = "exactly one session fits"
+    elif not found:
+        reason = "no session fits: the anchors contradict each other or the window is wrong"
+    else:
+        reason = "several sessions fit: the anchors do not pin the date (listed above)"
+    console.print(
+        f"{len(found)} candidate(s) of {tried} sessions tried: {reason}. "
+        f"The spec records {spec.published.date} ({spec.published.basis})."
+    )
+
+
+def calls_command(store: StoreOption = None) -> None:
+    """Scorecard of every analyst call and forecast: how each played out, by firm and analyst."""
+    log = EventLog.open(store)
+    specs = load_articles(None)
+    record_calls(log, specs)
+    tape = Tape(log)
+    recorded = log.read().filter(pl.col("event_type") == "AnalystCall")
+    table = Table(title=f"calls and forecasts (store version {tape.version})")
+    for col in ("firm", "analyst", "claim", "call", "horizon", "verdict", "outcome"):
+        table.add_column(col, overflow="fold")
+    rows = []
+    for spec in specs:
+        ctx = context_for(spec, tape)
+        for claim in spec.claims:
+            if claim.kind not in ("call", "forecast"):
+                continue
+            result = evaluate_claim(claim, ctx, cross_source=False)
+            firm = claim.call.firm if claim.call else "(article)"
+            analyst = claim.call.analyst if claim.call else "(forecast)"
+            horizon = getattr(claim.check, "horizon_end", None) or getattr(
+                claim.check, "months", ""
+            )
+            rows.append(
+                (
+                    firm,
+                    analyst,
+                    f"{spec.id}/{claim.id}",
+                    claim.says,
+                    str(horizon),
+                    result.verdict,
+                    result.summary,
+                )
+            )
+    for row in sorted(rows):
+        style = VERDICT_STYLE.get(row[5], "")
+        table.add_row(*row[:5], f"[{style}]{row[5]}[/{style}]", row[6])
+    console = Console()
+    console.print(table)
+    console.print(f"{recorded.height} AnalystCall events recorded in the log")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("verify")(verify_command)
+    app.command("infer-date")(infer_date_command)
+    app.command("calls")(calls_command)
