@@ -7,12 +7,12 @@ series from several feeds (the catalog's preference), the oracle composes the sa
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 from pathlib import Path
 
 import numpy as np
+import oracles
 import pandas as pd
 import pytest
 import ta
@@ -23,33 +23,14 @@ NOW = dt.datetime(2026, 8, 22, tzinfo=dt.UTC)  # after the last bar of every fil
 D = dt.date
 
 
-# -- independent readers ------------------------------------------------------------------------
-
-
-def rut_oracle(data: Path) -> pd.DataFrame:
-    """^RUT as the catalog prefers it: heliar, with alitalbi for the sessions heliar lacks."""
-    heliar = pd.read_csv(data / "prices/RUT_daily_heliar.csv", parse_dates=["date"])
-    heliar = heliar.rename(columns=str.lower)[["date", "open", "high", "low", "close"]]
-    ali = pd.read_csv(data / "prices/RUT_daily_alitalbi.csv", parse_dates=["Date"])
-    ali = ali.rename(columns=str.lower)[["date", "open", "high", "low", "close"]]
-    ali = ali[~ali.date.isin(heliar.date)]
-    both = pd.concat([ali, heliar]).sort_values("date").set_index("date")
-    return both
-
-
-def gspc_oracle(data: Path) -> pd.DataFrame:
-    g = pd.read_csv(data / "prices/GSPC_daily.csv", parse_dates=["date"])
-    return g.set_index("date")[["open", "high", "low", "close"]]
-
-
 @pytest.fixture(scope="module")
 def rut(data_dir: Path) -> pd.DataFrame:
-    return rut_oracle(data_dir)
+    return oracles.rut(data_dir)
 
 
 @pytest.fixture(scope="module")
 def gspc(data_dir: Path) -> pd.DataFrame:
-    return gspc_oracle(data_dir)
+    return oracles.gspc(data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +41,6 @@ def rut_bars(real_tape):
 @pytest.fixture(scope="module")
 def gspc_bars(real_tape):
     return real_tape.bars(NOW, symbols=["^GSPC"])
-
-
-def close_on_or_before(frame: pd.DataFrame, day: dt.date) -> tuple[pd.Timestamp, float]:
-    upto = frame.loc[: pd.Timestamp(day)]
-    return upto.index[-1], float(upto.close.iloc[-1])
 
 
 def cents(a: float, b: float) -> None:
@@ -158,19 +134,19 @@ def test_first_rut_close_above_2400_in_2025(rut_bars, rut):
 
 def test_gspc_return_in_july_2024(gspc_bars, gspc):
     got = sg.period_return(gspc_bars, D(2024, 6, 30), D(2024, 7, 31)).to_pandas()
-    _, base = close_on_or_before(gspc, D(2024, 6, 30))
-    _, end = close_on_or_before(gspc, D(2024, 7, 31))
+    _, base = oracles.close_on_or_before(gspc, D(2024, 6, 30))
+    _, end = oracles.close_on_or_before(gspc, D(2024, 7, 31))
     bp(got.period_return.item(), end / base - 1)
 
 
 @pytest.mark.parametrize("as_of", [D(2024, 7, 17), D(2025, 10, 6), D(2025, 10, 8)])
 def test_ytd_and_mtd(rut_bars, rut, as_of):
     ytd = sg.ytd_return(rut_bars, as_of).to_pandas().period_return.item()
-    _, end = close_on_or_before(rut, as_of)
-    _, year_base = close_on_or_before(rut, D(as_of.year - 1, 12, 31))
+    _, end = oracles.close_on_or_before(rut, as_of)
+    _, year_base = oracles.close_on_or_before(rut, D(as_of.year - 1, 12, 31))
     bp(ytd, end / year_base - 1)
     mtd = sg.month_to_date_return(rut_bars, as_of).to_pandas().period_return.item()
-    _, month_base = close_on_or_before(rut, as_of.replace(day=1) - dt.timedelta(days=1))
+    _, month_base = oracles.close_on_or_before(rut, as_of.replace(day=1) - dt.timedelta(days=1))
     bp(mtd, end / month_base - 1)
 
 
@@ -180,17 +156,23 @@ def test_trailing_and_calendar_windows(rut_bars, rut):
     got = sg.trailing_return(rut_bars, as_of, 5).to_pandas().period_return.item()
     bp(got, upto.iloc[-1] / upto.iloc[-6] - 1)
     six = sg.window_return(rut_bars, as_of, months=6).to_pandas()
-    _, base = close_on_or_before(rut, D(2024, 1, 17))
+    _, base = oracles.close_on_or_before(rut, D(2024, 1, 17))
     bp(six.period_return.item(), upto.iloc[-1] / base - 1)
     decade = sg.window_return(rut_bars, as_of, years=10).to_pandas()
-    _, base10 = close_on_or_before(rut, D(2014, 7, 17))
+    _, base10 = oracles.close_on_or_before(rut, D(2014, 7, 17))
     bp(decade.period_return.item(), upto.iloc[-1] / base10 - 1)
 
 
 def test_relative_return_first_half_2024(rut_bars, gspc_bars, rut, gspc):
     got = sg.relative_return(rut_bars, gspc_bars, D(2023, 12, 31), D(2024, 6, 30)).to_pandas()
-    r = close_on_or_before(rut, D(2024, 6, 30))[1] / close_on_or_before(rut, D(2023, 12, 31))[1]
-    g = close_on_or_before(gspc, D(2024, 6, 30))[1] / close_on_or_before(gspc, D(2023, 12, 31))[1]
+    r = (
+        oracles.close_on_or_before(rut, D(2024, 6, 30))[1]
+        / oracles.close_on_or_before(rut, D(2023, 12, 31))[1]
+    )
+    g = (
+        oracles.close_on_or_before(gspc, D(2024, 6, 30))[1]
+        / oracles.close_on_or_before(gspc, D(2023, 12, 31))[1]
+    )
     bp(got.relative_return.item(), (r - 1) - (g - 1))
 
 
@@ -264,7 +246,7 @@ def test_gspc_pullback_after_october_8_2025(gspc_bars, gspc):
 
 def test_implied_upside_of_2665_from_october_7_2025(rut_bars, rut):
     got = sg.implied_upside(rut_bars, 2665, D(2025, 10, 7)).to_pandas()
-    _, ref = close_on_or_before(rut, D(2025, 10, 7))
+    _, ref = oracles.close_on_or_before(rut, D(2025, 10, 7))
     cents(got.reference_close.item(), ref)
     bp(got.implied_upside.item(), 2665 / ref - 1)
 
@@ -278,7 +260,7 @@ def test_target_2665_touched_and_met_by_year_end(rut_bars, rut):
     else:
         assert touched.empty
     met = sg.target_met(rut_bars, 2665, D(2025, 12, 31)).to_pandas()
-    _, end = close_on_or_before(rut, D(2025, 12, 31))
+    _, end = oracles.close_on_or_before(rut, D(2025, 12, 31))
     assert bool(met.met.item()) == (end >= 2665)
     bp(met.signed_error.item(), end / 2665 - 1)
 
@@ -286,23 +268,12 @@ def test_target_2665_touched_and_met_by_year_end(rut_bars, rut):
 # -- observations -------------------------------------------------------------------------------
 
 
-def french_annual(path: Path, column: str) -> dict[int, float]:
-    rows, in_annual = {}, False
-    with path.open(newline="") as fh:
-        for rec in csv.reader(fh):
-            if rec and "Annual Factors" in rec[0]:
-                in_annual = True
-                continue
-            if in_annual and len(rec) > 1 and rec[0].strip().isdigit():
-                header = ["", "Mkt-RF", "SMB", "HML", "RF"]
-                rows[int(rec[0])] = float(rec[header.index(column)])
-    return rows
-
-
 def test_smb_premia_1927_to_2023(real_tape, data_dir):
     obs = real_tape.observations(NOW, series=["FF3:SMB:A"])
     got = sg.factor_premia(obs, "FF3:SMB:A", 1927, 2023).to_pandas()
-    smb = french_annual(data_dir / "factors/F-F_Research_Data_Factors_vintage202412.CSV", "SMB")
+    smb = oracles.french_annual(
+        data_dir / "factors/F-F_Research_Data_Factors_vintage202412.CSV", "SMB"
+    )
     values = [smb[y] for y in range(1927, 2024)]
     assert got.years.item() == len(values) == 97
     bp(got.arithmetic_mean.item(), sum(values) / len(values))
