@@ -7,6 +7,7 @@ Every session installs the project with pip into its own virtualenv, and passes
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -59,13 +60,27 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def verify(session: nox.Session) -> None:
-    """The main job: ingest the real data into a fresh store and verify every article."""
+    """The main job: ingest the real data into an empty store, verify every article, write
+    reports/claims.json and reports/claims.md (with charts), print the call scorecard."""
     session.install("-e", ".")
     env = _env()
     store = env.get("TAPECHECK_STORE") or str(ROOT / ".tapecheck" / "store")
     env["TAPECHECK_STORE"] = store
+    if "TAPECHECK_STORE" not in os.environ:
+        # the main job starts from an empty store; a store the user pointed us at is theirs,
+        # so it is only ever appended to (ingest and verify are idempotent)
+        shutil.rmtree(store, ignore_errors=True)
     session.run("tapecheck", "ingest", env=env)
-    session.run("tapecheck", "log", env=env)
+    session.run(
+        "tapecheck",
+        "verify",
+        "--json",
+        str(ROOT / "reports" / "claims.json"),
+        "--md",
+        str(ROOT / "reports" / "claims.md"),
+        env=env,
+    )
+    session.run("tapecheck", "calls", env=env)
     session.run("tapecheck", "fsck", env=env)
 
 

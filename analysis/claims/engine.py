@@ -53,6 +53,7 @@ class ClaimResult:
     source_verdicts: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     proxy: dict[str, str] = field(default_factory=dict)
+    feeds: dict[str, list[str]] = field(default_factory=dict)
     dates: dict[str, str] = field(default_factory=dict)
     session_in_progress: bool = False
     anchor: bool = False
@@ -73,6 +74,7 @@ class ClaimResult:
             "summary": self.summary,
             "missing": self.missing,
             "proxy": self.proxy,
+            "feeds": self.feeds,
             "dates": self.dates,
             "session_in_progress": self.session_in_progress,
             "anchor": self.anchor,
@@ -129,6 +131,17 @@ def judge_live(live: Live) -> tuple[str, dict[str, object]]:
     if live.holds(at_close):
         return "supported", measured
     return ("consistent_intraday" if holding else "refuted"), measured
+
+
+def _feeds(series: list[str]) -> dict[str, list[str]]:
+    """The feeds each series is read from (the catalog's preference, first has priority)."""
+    cat = load_catalog()
+    out = {}
+    for name in series:
+        spec = cat.entry(name)
+        if spec is not None:
+            out[name] = list(spec.preferred or spec.preferred_adjusted)
+    return out
 
 
 def _proxies(series: list[str]) -> dict[str, str]:
@@ -202,6 +215,7 @@ def evaluate_claim(claim: ClaimSpec, ctx: Context, *, cross_source: bool = True)
         summary=out.summary,
         missing=out.missing,
         proxy=_proxies(out.series),
+        feeds=_feeds(out.series),
         dates=out.dates,
     )
     if cross_source and out.verdict != "not_enough_data":

@@ -350,11 +350,12 @@ def record_broken(check: m.RecordBroken, ctx: Context, live: bool) -> Outcome:
         "prior_record_session": str(record_session),
         "was_all_time_record": earlier_max is None or record > float(earlier_max),
     }
+    when = "at any time before publication" if target == "before" else f"in {target}"
     if broken.height == 0:
         return Outcome(
             "refuted",
             measured,
-            f"record: first close above {record:,.2f} in {target}",
+            f"record: the first close above the {check.prior_month} record falls {when}",
             f"{check.symbol} never closed above {record:,.2f}",
             [check.symbol],
         )
@@ -364,7 +365,7 @@ def record_broken(check: m.RecordBroken, ctx: Context, live: bool) -> Outcome:
     return Outcome(
         "supported" if ok else "refuted",
         measured,
-        f"record: the first close above the {check.prior_month} record falls in {target}",
+        f"record: the first close above the {check.prior_month} record falls {when}",
         f"first close above {record:,.2f} ({record_session}) on {first}",
         [check.symbol],
         dates={"first_close_above": str(first)},
@@ -454,12 +455,12 @@ def target_vs_level(check: m.TargetVsLevel, ctx: Context, live: bool) -> Outcome
             [check.symbol],
         )
     rule_name = check.rule or "below"
-    out = Outcome("", {"target": target}, f"target {rule_name} the index level", "", [check.symbol])
+    # the claim puts the target below (above) the level: m is the level, c the target
+    flip = {"below": "above", "above": "below"}[rule_name]
+    level_rule = wording_rule(flip).describe(target, None).replace("measured", "level")
+    out = Outcome("", {"target": target}, level_rule, "", [check.symbol])
     rng = live_range(ctx, check.symbol) if ctx.in_progress else None
     if live and rng is not None:
-        # the claim puts the target below (above) the level: m is the level, c the target
-        flip = {"below": "above", "above": "below"}[rule_name]
-        out.rule = wording_rule(flip).describe(target, None).replace("measured", "level")
         out.live = Live(
             lambda p: p[check.symbol],
             {check.symbol: rng},
@@ -468,7 +469,6 @@ def target_vs_level(check: m.TargetVsLevel, ctx: Context, live: bool) -> Outcome
         out.summary = f"{check.symbol} level during the session against the target"
         return out
     level = float(frame["close"][-1])
-    flip = {"below": "above", "above": "below"}[rule_name]
     ok = wording_rule(flip).holds(level, target, None)
     out.verdict = "supported" if ok else "refuted"
     out.measured |= {"level": level, "level_session": str(frame["session"][-1])}
@@ -571,7 +571,7 @@ def factor_premium(check: m.FactorPremium, ctx: Context, live: bool) -> Outcome:
     return Outcome(
         verdict_of(check, "about", value),
         {
-            "arithmetic_mean_pct": value,
+            "arithmetic_mean_pct": p["arithmetic_mean"],
             "geometric_mean_pct": p["geometric_mean"],
             "positive_share": p["positive_share"],
             "years": p["years"],

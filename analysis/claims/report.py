@@ -87,6 +87,11 @@ def dumps(doc: dict[str, object]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def _cell(text: object) -> str:
+    """Table-safe text: a rule like |m - c| must not split a Markdown cell."""
+    return str(text or "-").replace("|", "\\|")
+
+
 def _measured_line(claim: ClaimResult) -> str:
     keep = {k: v for k, v in claim.measured.items() if k != "session_range"}
     parts = []
@@ -130,8 +135,8 @@ def report_markdown(
         for c in r.claims:
             agree = {True: "yes", False: "**no**", None: "-"}[c.sources_agree]
             out.append(
-                f"| {c.id} | {c.kind} | **{c.verdict}** | {c.summary.replace('|', '/')} | "
-                f"{c.rule.replace('|', '/')} | {agree} |"
+                f"| {c.id} | {c.kind} | **{c.verdict}** | {_cell(c.summary)} | "
+                f"{_cell(c.rule)} | {agree} |"
             )
         out.append("")
         for c in r.claims:
@@ -143,7 +148,12 @@ def report_markdown(
             if c.measured:
                 out.append(f"Measured: {_measured_line(c)}.")
             if c.series:
-                out.append(f"Series: {', '.join(c.series)}.")
+                feeds = "; ".join(
+                    f"{k} from {', '.join(v) or 'no feed'}" for k, v in c.feeds.items()
+                )
+                out.append(
+                    f"Series: {', '.join(c.series)}" + (f" ({feeds})" if feeds else "") + "."
+                )
             if c.proxy:
                 out.append(
                     "Proxy: "
@@ -174,9 +184,11 @@ def report_markdown(
                 "|---|---|---|---|---|---|---|",
             ]
             for row in rewrite_rows(r, results):
+                before = _cell(row["original_rule"])
+                after = _cell(row["rewrite_rule"])
                 out.append(
-                    f"| {row['claim']} | {row['rewrite_of'] or '-'} | {row['original_rule'] or '-'}"
-                    f" | {row['rewrite_rule'] or '-'} | "
+                    f"| {row['claim']} | {row['rewrite_of'] or '-'} | {before}"
+                    f" | {after} | "
                     f"{'**yes**' if row['assertion_changed'] else 'no'} | "
                     f"{row['original_verdict'] or '-'} | {row['rewrite_verdict']} |"
                 )

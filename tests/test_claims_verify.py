@@ -1,0 +1,258 @@
+"""The claims engine on the real data: coverage of CLAIMS.md, golden values computed
+independently from the raw files, proxies, sources, rewrites, calls and bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from pathlib import Path
+
+import oracles
+import pandas as pd
+import pytest
+from conftest import run_tapecheck
+
+from analysis.claims.commands import run_verify
+from analysis.claims.outcome import VERDICTS
+
+KINDS = {"P": "as_published", "F": "forecast", "C": "call", "N": "not_checkable"}
+
+
+@pytest.fixture(scope="module")
+def verified(real_log):
+    results = run_verify(real_log, None, charts=False)
+    return {c.id: c for r in results for c in r.claims}, {r.spec.id: r for r in results}
+
+
+def claims_md(data_dir: Path) -> dict[str, tuple[str, bool]]:
+    text = (data_dir.parent / "CLAIMS.md").read_text()
+    rows = re.findall(r"^\| ([A-D]\d{2}) \| ([PFCN])(, anchor)? \|", text, flags=re.M)
+    return {cid: (KINDS[kind], bool(anchor)) for cid, kind, anchor in rows}
+
+
+def test_every_claim_in_claims_md_has_a_verdict_of_the_right_kind(verified, data_dir):
+    claims, _ = verified
+    listed = claims_md(data_dir)
+    assert len(listed) == 64
+    assert set(claims) == set(listed)
+    for cid, (kind, anchor) in listed.items():
+        assert claims[cid].kind == kind, cid
+        assert claims[cid].anchor == anchor, cid
+        assert claims[cid].verdict in VERDICTS, cid
+    assert all(c.rule for c in claims.values() if c.verdict in ("supported", "refuted"))
+
+
+# -- golden values, computed here from the raw files --------------------------------------------
+
+
+def test_a04_ytd_at_the_close_of_the_session_in_progress(verified, data_dir):
+    claims, _ = verified
+    rut = oracles.rut(data_dir)
+    _, base = oracles.close_on_or_before(rut, dt.date(2024, 12, 31))
+    close = float(rut.loc["2025-10-06"].close)
+    m = claims["A04"].measured
+    assert m["base_close"] == pytest.approx(base)
+    assert m["at_close"] == pytest.approx(close / base - 1, abs=1e-9)
+    assert m["range_max"] == pytest.approx(float(rut.loc["2025-10-06"].high) / base - 1, abs=1e-9)
+    assert claims["A04"].verdict == (
+        "supported" if close / base - 1 > 0.12 else "consistent_intraday"
+    )
+
+
+def test_a01_and_c02_record_counts(verified, data_dir):
+    claims, _ = verified
+    rut = oracles.rut(data_dir)
+    record = rut.close > rut.close.cummax().shift()
+    for cid, day in (("A01", "2025-10-06"), ("C02", "2025-10-15")):
+        before = rut.index[record & (rut.index.year == 2025) & (rut.index < day)]
+        assert claims[cid].measured["records_this_year_before"] == len(before), cid
+        assert claims[cid].measured["record_sessions"] == [str(d.date()) for d in before]
+
+
+def test_c15_implied_upside_from_tuesdays_close(verified, data_dir):
+    claims, _ = verified
+    rut = oracles.rut(data_dir)
+    tuesday = float(rut.loc["2025-10-14"].close)
+    assert claims["C15"].measured["reference_close"] == pytest.approx(tuesday)
+    assert claims["C15"].measured["implied_upside"] == pytest.approx(2665 / tuesday - 1)
+
+
+def test_c04_when_the_run_above_the_200_session_average_began(verified, data_dir):
+    claims, _ = verified
+    rut = oracles.rut(data_dir).loc[:"2025-10-14"]
+    above = rut.close > rut.close.rolling(200).mean()
+    starts = rut.index[above & ~above.shift(fill_value=False)]
+    assert claims["C04"].measured["run_began"] == str(starts[-1].date())
+    assert claims["C04"].verdict == ("supported" if starts[-1].month == 9 else "refuted")
+
+
+def test_b04_july_return_and_b09_factor_premia(verified, data_dir):
+    claims, _ = verified
+    rut = oracles.rut(data_dir)
+    _, june = oracles.close_on_or_before(rut, dt.date(2024, 6, 30))
+    _, now = oracles.close_on_or_before(rut, dt.date(2024, 7, 26))
+    assert claims["B04"].measured["return"] == pytest.approx(now / june - 1)
+    smb = oracles.french_annual(
+        data_dir / "factors/F-F_Research_Data_Factors_vintage202412.CSV", "SMB"
+    )
+    values = [smb[y] for y in range(1927, 2024)]
+    geo = (math.prod(1 + v / 100 for v in values) ** (1 / len(values)) - 1) * 100
+    assert claims["B09"].measured["geometric_mean_pct"] == pytest.approx(geo)
+    assert claims["B09"].measured["arithmetic_mean_pct"] == pytest.approx(sum(values) / 97)
+
+
+def test_c06_pullback_after_publication(verified, data_dir):
+    claims, _ = verified
+    g = oracles.gspc(data_dir).loc["2025-10-15":"2025-11-26"].close
+    dd = (g / g.cummax() - 1).min()
+    assert claims["C06"].measured["drawdown"] == pytest.approx(dd)
+    assert claims["C06"].verdict == ("supported" if dd <= -0.05 else "refuted")
+    assert claims["D05"].verdict == ("supported" if dd <= -0.10 else "refuted")
+
+
+# -- honesty: proxies, missing data, sources, rewrites --------------------------------------------
+
+
+def test_proxy_and_missing_series_are_named(verified):
+    claims, _ = verified
+    assert claims["B07"].proxy == {"IWN": "^RUJ"}
+    assert claims["B07"].feeds == {"IWN": ["chenc319"]}
+    assert claims["B06"].verdict == "not_enough_data" and "WWSIX" in claims["B06"].missing
+    assert claims["B14"].verdict == "not_enough_data"
+    assert any("SUM" in m for m in claims["B14"].missing)
+    assert "clean energy" in claims["C14"].missing
+
+
+def test_verdicts_are_recomputed_on_the_other_sources(verified):
+    claims, _ = verified
+    assert set(claims["A02"].source_verdicts) >= {"alitalbi", "shresth"}
+    assert claims["A02"].source_verdicts["chatterjee"] == "not_enough_data"  # close only
+    assert claims["A02"].sources_agree is True
+
+
+def test_the_rewrite_table_shows_changed_assertions(verified):
+    from analysis.claims.report import rewrite_rows
+
+    _, articles = verified
+    rows = {r["claim"]: r for r in rewrite_rows(articles["D"], list(articles.values()))}
+    assert rows["D05"]["rewrite_of"] == "C06" and rows["D05"]["assertion_changed"]
+    assert (
+        "correction" in rows["D05"]["rewrite_rule"] and "pullback" in rows["D05"]["original_rule"]
+    )
+    assert rows["D11"]["assertion_changed"] is False
+
+
+def test_calls_are_recorded_once(real_log, verified):
+    import polars as pl
+
+    calls = real_log.read().filter(pl.col("event_type") == "AnalystCall")
+    assert calls.height == 9
+    assert set(calls["key"]) >= {"C/C16", "A/A11", "B/B17"}
+    row = calls.filter(pl.col("key") == "C/C16").row(0, named=True)
+    assert row["stream"] == "call:jefferies/steven-desanctis" and row["value"] == 2665.0
+    before = real_log.version()
+    run_verify(real_log, ["B"], charts=False)
+    assert real_log.version() == before
+
+
+# -- reproducibility ------------------------------------------------------------------------------
+
+SPEC = """\
+id: R
+source_file: 000_77974f9479d0f05e.txt
+title: reproducibility probe
+published: {date: 2025-10-06, basis: given, time: "14:00:00"}
+claims:
+  - {id: R01, kind: as_published, session_in_progress: true, says: third record,
+     check: {predicate: record_count, symbol: ^RUT, rule: exactly, value: 3}}
+  - {id: R04, kind: as_published, session_in_progress: true, says: up more than 12%,
+     check: {predicate: period_return, symbol: ^RUT, window: ytd, rule: more_than, value: 0.12}}
+"""
+
+
+def test_same_version_same_bytes_and_a_later_correction_changes_nothing_as_recorded(
+    tmp_path, data_dir
+):
+    import polars as pl
+
+    from analysis.tape import Tape
+    from store import EventLog, PriceBar, batch
+    from store.ingest.run import ingest_catalog
+
+    log = EventLog.open(tmp_path / "s", create=True)
+    ingest_catalog(log, data_dir, series=["^RUT"])
+    spec = tmp_path / "r.yaml"
+    spec.write_text(SPEC)
+    first, second = tmp_path / "1.json", tmp_path / "2.json"
+    run_verify(log, [str(spec)], json_path=first, charts=False)
+    run_verify(log, [str(spec)], json_path=second, charts=False)
+    assert first.read_bytes() == second.read_bytes()
+    version = log.version()
+    bar = (
+        Tape(log)
+        .bars(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), symbols=["^RUT"])
+        .filter(lambda t: t.session == dt.date(2025, 10, 3))
+        .to_polars()
+        .row(0, named=True)
+    )
+    fixed = PriceBar(
+        symbol="^RUT",
+        feed=bar["feed"],
+        session=bar["session"],
+        bar_start=bar["bar_start"],
+        bar_end=bar["valid_at"],
+        open=2400.0,
+        high=2500.0,
+        low=2300.0,
+        close=2350.0,
+        source="correction",
+    )
+    log.append(batch([fixed]))
+    pinned = tmp_path / "3.json"
+    run_verify(log, [str(spec)], json_path=pinned, version=version, charts=False)
+    assert pinned.read_bytes() == first.read_bytes()
+    latest = tmp_path / "4.json"
+    run_verify(log, [str(spec)], json_path=latest, charts=False)
+    assert latest.read_bytes() != first.read_bytes()
+    assert pl.read_json(latest).height == 1
+
+
+# -- bad input ------------------------------------------------------------------------------------
+
+
+def test_unknown_article_and_bad_spec_exit_2(real_log, tmp_path):
+    done = run_tapecheck("verify", "Z", store=real_log.root)
+    assert done.returncode == 2 and "unknown article 'Z'" in done.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SPEC.replace("rule: exactly", "rule: exactly, colour: red"))
+    done = run_tapecheck("verify", str(bad), store=real_log.root)
+    assert done.returncode == 2 and "bad.yaml, line 7" in done.stderr and "colour" in done.stderr
+    done = run_tapecheck(
+        "infer-date", "A", "--window", "2025-10-10..2025-10-01", store=real_log.root
+    )
+    assert done.returncode == 2 and "ends before it starts" in done.stderr
+
+
+def test_infer_date_cli_lists_the_candidates_with_the_reason(real_log):
+    done = run_tapecheck(
+        "infer-date", "C", "--window", "2025-10-13..2025-10-17", store=real_log.root
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2025-10-15" in done.stdout and "exactly one session fits" in done.stdout
+
+
+def test_markdown_report_with_charts(real_log, tmp_path):
+    md = tmp_path / "claims.md"
+    run_verify(real_log, ["C"], md_path=md, charts=True)
+    text = md.read_text()
+    assert "| C01 |" in text and "![C07](charts/C07.png)" in text
+    assert (tmp_path / "charts" / "C07.png").read_bytes()[:4] == b"\x89PNG"
+    assert pd.Series(list((tmp_path / "charts").glob("*.png"))).size >= 15
+
+
+def test_calls_scorecard(real_log):
+    done = run_tapecheck("calls", store=real_log.root, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "Jefferies" in done.stdout and "Fairlead" in done.stdout
+    assert "9 AnalystCall events recorded" in done.stdout
