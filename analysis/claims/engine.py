@@ -108,6 +108,10 @@ def _jsonable(value: object) -> object:
     return value
 
 
+def _fmt(value: object) -> str:
+    return f"{float(value):.4g}" if isinstance(value, int | float | np.generic) else str(value)
+
+
 def judge_live(live: Live) -> tuple[str, dict[str, object]]:
     """Judge a live measurement at the session's close and across its range."""
     closes = {s: r[2] for s, r in live.ranges.items()}
@@ -172,6 +176,11 @@ def _run(claim: ClaimSpec, ctx: Context) -> Outcome:
     if out.live is not None:
         out.verdict, live_measured = judge_live(out.live)
         out.measured |= live_measured
+        out.summary += (
+            f"; measured {_fmt(live_measured['at_close'])} at the close, "
+            f"{_fmt(live_measured['range_min'])} to {_fmt(live_measured['range_max'])} "
+            "across the session's range"
+        )
     return out
 
 

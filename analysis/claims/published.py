@@ -263,8 +263,11 @@ def all_time_high(check: m.AllTimeHigh, ctx: Context, live: bool) -> Outcome:
             "",
             [check.symbol],
         )
-        out.live = Live(lambda p: p[check.symbol] - prior, ranges, lambda v: v > 0)
-        out.summary = f"session in progress against the prior record {field} {prior:,.2f}"
+        out.live = Live(lambda p: p[check.symbol], ranges, lambda v: v > prior)
+        out.summary = (
+            f"the session's {'high (judged on the high)' if field == 'high' else 'prices'}"
+            f" against the prior record {field} {prior:,.2f}"
+        )
         return out
     records = (
         sg.record_closes(ctx.closed(check.symbol))
@@ -322,7 +325,7 @@ def first_above(check: m.FirstAbove, ctx: Context, live: bool) -> Outcome:
     if rng is None:
         raise NotEnoughData(f"no bar of {check.symbol} for the session in progress", [check.symbol])
     # "topped" a level: judge on the session's traded prices
-    out.live = Live(lambda p: p[check.symbol] - level, {check.symbol: rng}, lambda v: v > 0)
+    out.live = Live(lambda p: p[check.symbol], {check.symbol: rng}, lambda v: v > level)
     out.summary = f"never above {level:,.0f} before (highest {prior_max:,.2f})"
     return out
 
