@@ -34,6 +34,10 @@ LEVEL_PREDICATES = {
 
 def _window(claim: ClaimSpec, ctx: Context) -> tuple[dt.date, dt.date, bool]:
     if claim.kind == "as_published":
+        window = getattr(claim.check, "window", None)
+        if window is not None and window.kind in ("session", "sessions"):
+            # a day's move: six weeks around it, so the session's range is readable
+            return ctx.day - dt.timedelta(days=42), ctx.day, False
         return ctx.day - dt.timedelta(days=365), ctx.day, False
     check = claim.check
     end = getattr(check, "horizon_end", None)
@@ -125,6 +129,29 @@ def claim_chart(claim: ClaimSpec, result: ClaimResult, ctx: Context) -> alt.Char
             .encode(x="session:T", y=alt.Y("low:Q", scale=alt.Scale(zero=False)), y2="high:Q")
         )
         layers.insert(0, band)
+    main = data.filter(pl.col("series") == data["series"][0])
+    if check.predicate == "ma_cross":
+        layers.append(_moving_average(ctx, symbols[0], check.sessions, start, end, after))
+    if check.predicate == "record_count":
+        records = [dt.date.fromisoformat(d) for d in result.measured.get("record_sessions", [])]
+        layers.append(
+            _marks(main.filter(pl.col("session").is_in(records)), "record close", "darkorange")
+        )
+    if check.predicate == "weekly_breakout":
+        from analysis.tape import weekly_calendar
+
+        weeks = weekly_calendar().filter(pl.col("week_last"))["session"]
+        layers.append(
+            _marks(
+                main.filter(pl.col("session").is_in(weeks.implode())),
+                "weekly close",
+                "steelblue",
+                size=30,
+            )
+        )
+    live = result.measured.get("session_range")
+    if isinstance(live, dict) and not relative and getattr(check, "window", None) is not None:
+        layers.append(_session_range(live, ctx, check, result))
     value = getattr(check, "value", None)
     if check.predicate in LEVEL_PREDICATES and value is not None:
         layers.append(
@@ -138,7 +165,7 @@ def claim_chart(claim: ClaimSpec, result: ClaimResult, ctx: Context) -> alt.Char
                 "what": list(result.dates),
                 "session": [dt.date.fromisoformat(d[:10]) for d in result.dates.values()],
             }
-        ).join(data.filter(pl.col("series") == data["series"][0]), on="session", how="inner")
+        ).join(main, on="session", how="inner")
         if marks.height:
             layers.append(
                 alt.Chart(marks)
@@ -146,6 +173,77 @@ def claim_chart(claim: ClaimSpec, result: ClaimResult, ctx: Context) -> alt.Char
                 .encode(x="session:T", y="close:Q", tooltip=["what:N", "session:T", "close:Q"])
             )
     return _finish(layers, ctx, title, subtitle)
+
+
+def _marks(frame: pl.DataFrame, what: str, color: str, size: int = 60) -> alt.Chart:
+    frame = frame.with_columns(pl.lit(what).alias("what"))
+    return (
+        alt.Chart(frame)
+        .mark_point(size=size, filled=True, color=color)
+        .encode(
+            x="session:T",
+            y="close:Q",
+            tooltip=["what:N", "session:T", alt.Tooltip("close:Q", format=",.2f")],
+        )
+    )
+
+
+def _moving_average(
+    ctx: Context, symbol: str, sessions: int, start: dt.date, end: dt.date, after: bool
+) -> alt.Chart:
+    from analysis import signals as sg
+
+    table = ctx.after(symbol) if after else ctx.closed(symbol)
+    sma = sg.moving_average(table, sessions).to_polars()
+    sma = sma.filter(pl.col("session").is_between(start, end)).select("session", "sma")
+    return (
+        alt.Chart(sma)
+        .mark_line(strokeDash=[4, 2], color="gray")
+        .encode(
+            x="session:T",
+            y="sma:Q",
+            tooltip=[
+                "session:T",
+                alt.Tooltip("sma:Q", format=",.2f", title=f"{sessions}-session average"),
+            ],
+        )
+    )
+
+
+def _session_range(live: dict, ctx: Context, check: object, result: ClaimResult) -> alt.Chart:
+    """The publication session's high-low range, and the level the claimed move implies."""
+    bar = next(iter(live.values()))
+    rows = {
+        "session": [ctx.day],
+        "low": [bar["low"]],
+        "high": [bar["high"]],
+        "close": [bar["close"]],
+    }
+    rng = (
+        alt.Chart(pl.DataFrame(rows))
+        .mark_rule(strokeWidth=6, color="goldenrod")
+        .encode(
+            x="session:T",
+            y="low:Q",
+            y2="high:Q",
+            tooltip=["session:T", "low:Q", "high:Q", "close:Q"],
+        )
+    )
+    base = result.measured.get("base_close")
+    value = getattr(check, "value", None)
+    if isinstance(base, float) and isinstance(value, float):
+        claimed = pl.DataFrame({"session": [ctx.day], "claimed": [base * (1 + value)]})
+        marker = alt.Chart(claimed).mark_point(
+            shape="triangle-left", size=120, filled=True, color="firebrick"
+        )
+        return rng + marker.encode(
+            x="session:T",
+            y="claimed:Q",
+            tooltip=[
+                alt.Tooltip("claimed:Q", format=",.2f", title=f"level of the claimed {value:+.2%}")
+            ],
+        )
+    return rng
 
 
 def _finish(layers: list[alt.Chart], ctx: Context, title: str, subtitle: str) -> alt.Chart:
