@@ -25,7 +25,7 @@ from analysis.tape import Tape
 def test_infer_date_finds_the_recorded_candidates(real_log, article):
     (spec,) = load_articles([article])
     start, end = (dt.date.fromisoformat(x) for x in spec.published.window.split(".."))
-    found, tried = infer_dates(spec, Tape(real_log), start, end)
+    found, tried = infer_dates(spec, Tape(real_log, cache=True), start, end)
     assert [c.day for c in found] == spec.published.candidates
     assert spec.published.date in spec.published.candidates
     if article in ("A", "C"):

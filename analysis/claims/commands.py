@@ -60,7 +60,7 @@ def run_verify(
     specs = load_articles(articles)
     if version is None:
         record_calls(log, specs)
-    tape = Tape(log, version=version)
+    tape = Tape(log, version=version, cache=True)
     results = []
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("checking claims", total=sum(len(s.claims) for s in specs))
@@ -159,7 +159,7 @@ def infer_date_command(
     """Evaluate the anchor claims on every session of a window; list the dates where all hold."""
     (spec,) = load_articles([article])
     start, end = _window(window, spec.published.window)
-    tape = Tape(EventLog.open(store))
+    tape = Tape(EventLog.open(store), cache=True)
     found, tried = infer_dates(spec, tape, start, end)
     console = Console()
     anchors = [c.id for c in spec.claims if c.anchor]
@@ -190,7 +190,7 @@ def calls_command(store: StoreOption = None) -> None:
     log = EventLog.open(store)
     specs = load_articles(None)
     record_calls(log, specs)
-    tape = Tape(log)
+    tape = Tape(log, cache=True)
     recorded = log.read().filter(pl.col("event_type") == "AnalystCall")
     table = Table(title=f"calls and forecasts (store version {tape.version})")
     for col in ("firm", "analyst", "claim", "call", "horizon", "verdict", "outcome"):

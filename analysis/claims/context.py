@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+import ibis
 import ibis.expr.types as ir
 import polars as pl
 
@@ -58,7 +59,9 @@ class Context:
 
     def with_source(self, symbol: str, source: str) -> Context:
         """The same cut with ``symbol`` read from one feed (for cross-source agreement)."""
-        return replace(self, override=(symbol, source), _cache={})
+        # every other series reads as before: keep what was already folded for them
+        kept = {k: v for k, v in self._cache.items() if symbol not in k}
+        return replace(self, override=(symbol, source), _cache=kept)
 
     def source_of(self, symbol: str) -> str | None:
         return self.override[1] if self.override and self.override[0] == symbol else None
@@ -66,7 +69,15 @@ class Context:
     # -- bars ----------------------------------------------------------------------------------
 
     def closed(self, symbol: str, *, adjusted: bool = False) -> ir.Table:
-        """The closed tape of ``symbol`` at the cut, as a lazy ibis table."""
+        """The closed tape of ``symbol`` at the cut, for the signals to run on.
+
+        The tape is folded once per series and context (:meth:`closed_frame`); signals then
+        run on that one series' bars, so each check compiles a small query instead of
+        re-folding the log.
+        """
+        return ibis.memtable(self.closed_frame(symbol, adjusted=adjusted))
+
+    def _closed_expr(self, symbol: str, *, adjusted: bool = False) -> ir.Table:
         return self.tape.bars(
             self.known_at,
             self.recorded_by,
@@ -80,7 +91,7 @@ class Context:
         key = ("closed", symbol, adjusted)
         if key not in self._cache:
             self._cache[key] = (
-                self.closed(symbol, adjusted=adjusted).order_by("session").to_polars()
+                self._closed_expr(symbol, adjusted=adjusted).order_by("session").to_polars()
             )
         return self._cache[key]
 
@@ -99,6 +110,9 @@ class Context:
 
     def after(self, symbol: str, *, adjusted: bool = False) -> ir.Table:
         """The tape of ``symbol`` as known now (every recorded fact), for scoring forecasts."""
+        return ibis.memtable(self.after_frame(symbol, adjusted=adjusted))
+
+    def _after_expr(self, symbol: str, *, adjusted: bool = False) -> ir.Table:
         return self.tape.bars(
             FAR_FUTURE, symbols=[symbol], source=self.source_of(symbol), adjusted=adjusted
         )
@@ -106,17 +120,25 @@ class Context:
     def after_frame(self, symbol: str, *, adjusted: bool = False) -> pl.DataFrame:
         key = ("after", symbol, adjusted)
         if key not in self._cache:
-            self._cache[key] = self.after(symbol, adjusted=adjusted).order_by("session").to_polars()
+            self._cache[key] = (
+                self._after_expr(symbol, adjusted=adjusted).order_by("session").to_polars()
+            )
         return self._cache[key]
 
     # -- observations --------------------------------------------------------------------------
 
     def observations(self, series: str, *, now: bool = False) -> ir.Table:
+        """Observations of ``series`` at the cut (or now), for the signals to run on."""
+        return ibis.memtable(self.observations_frame(series, now=now))
+
+    def _observations_expr(self, series: str, *, now: bool = False) -> ir.Table:
         cut = FAR_FUTURE if now else self.known_at
         return self.tape.observations(cut, None if now else self.recorded_by, series=[series])
 
     def observations_frame(self, series: str, *, now: bool = False) -> pl.DataFrame:
         key = ("obs", series, now)
         if key not in self._cache:
-            self._cache[key] = self.observations(series, now=now).order_by("period").to_polars()
+            self._cache[key] = (
+                self._observations_expr(series, now=now).order_by("period").to_polars()
+            )
         return self._cache[key]
