@@ -86,11 +86,32 @@ def verify(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def notebooks(session: nox.Session) -> None:
-    """Execute every notebook headlessly (nbclient) and fail on any error."""
-    if not any((ROOT / "notebooks").glob("*.py")):
-        session.skip("no notebooks yet: they land with the notebooks issue")
-    session.install("-e", ".[notebooks,test]")
-    session.run("pytest", "-m", "notebooks", *session.posargs, env=_env())
+    """Execute every notebook headlessly (nbclient), failing on any error; render each to HTML
+    under reports/notebooks/ with its charts as PNG, and regenerate the README's chart."""
+    session.install("-e", ".[notebooks]")
+    env = _env()
+    env.setdefault("TAPECHECK_STORE", str(ROOT / ".tapecheck" / "store"))
+    session.run("tapecheck", "ingest", env=env)  # idempotent: a no-op on a full store
+    session.run(
+        "python",
+        "-m",
+        "analysis.notebook_runner",
+        "--out",
+        str(ROOT / "reports" / "notebooks"),
+        "--readme-chart",
+        str(ROOT / "docs" / "c07_breakout.png"),
+        *session.posargs,
+        env=env,
+    )
+
+
+@nox.session(python=PYTHON)
+def lab(session: nox.Session) -> None:
+    """Open JupyterLab on notebooks/ with this project's kernel (jupytext pairs the .py files)."""
+    session.install("-e", ".[notebooks]")
+    env = _env()
+    env.setdefault("TAPECHECK_STORE", str(ROOT / ".tapecheck" / "store"))
+    session.run("jupyter", "lab", str(ROOT / "notebooks"), *session.posargs, env=env)
 
 
 @nox.session(python=PYTHON)

@@ -237,8 +237,16 @@ class TimeMachine:
             tooltip=["session:T", "feed:N", alt.Tooltip("close:Q", format=",.2f"), "status:N"],
         )
         then = base.mark_line(color="#57606a", strokeDash=[4, 2]).encode(y="close_then:Q")
+        # sessions valid after the cut are simply the line past the rule; only what changed
+        # about the past is marked
+        changed = alt.FieldOneOfPredicate(field="status", oneOf=["changed since", "recorded later"])
+        cut = (
+            alt.Chart(pl.DataFrame({"cut": [self.known_at.date()]}))
+            .mark_rule(color="gray")
+            .encode(x="cut:T", tooltip=[alt.Tooltip("cut:T", title="known_at")])
+        )
         marks = (
-            base.transform_filter(alt.datum.status != "same")
+            base.transform_filter(changed)
             .mark_point(filled=True, size=50)
             .encode(
                 y="close:Q",
@@ -254,7 +262,7 @@ class TimeMachine:
             )
         )
         return (
-            (then + now + marks)
+            (then + now + marks + cut)
             .properties(
                 width=680, height=260, title=f"{self.symbol}: as known then (dashed) and now"
             )

@@ -84,11 +84,27 @@ def run_notebook(path: Path, out: Path | None, *, timeout: int = 900) -> Noteboo
     return run
 
 
+def export_readme_chart(path: Path) -> None:
+    """The README's picture: article C's breakout call (C07), drawn from the store."""
+    from analysis.claims.charts import save_png
+    from analysis.notebook import check
+
+    chart = check("C", "C07").chart()
+    assert chart is not None
+    save_png(chart, path)
+    print(f"README chart -> {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.notebook_runner")
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--out", type=Path, default=Path("reports/notebooks"))
+    parser.add_argument(
+        "--readme-chart", type=Path, help="also export the README's chart (C07) to this PNG"
+    )
     args = parser.parse_args(argv)
+    if args.readme_chart is not None:
+        export_readme_chart(args.readme_chart)
     total = 0.0
     for path in args.notebooks or notebook_files():
         run = run_notebook(path, args.out)
