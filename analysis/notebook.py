@@ -176,6 +176,41 @@ class ArticleView:
                 return CheckView(self.spec, claim, result, self.context)
         raise KeyError(f"{self.spec.id} has no claim {claim_id}")
 
+    def publication(self) -> str:
+        """When the article came out, how that was established, and what the cut is."""
+        p = self.spec.published
+        when = "during the session" if self.result.in_progress else "after the close"
+        anchors = ", ".join(c.id for c in self.spec.claims if c.anchor)
+        return (
+            f"published {p.date} ({p.basis}), read at {self.result.known_at:%Y-%m-%d %H:%M} UTC, "
+            f"{when}\ndate candidates: {', '.join(str(d) for d in p.candidates)}\n"
+            f"anchors: {anchors}"
+        )
+
+    def tape_then(self, symbol: str, last: int = 8) -> pl.DataFrame:
+        """The last closed sessions of ``symbol`` on the tape as known at publication."""
+        frame = self.context.closed_frame(symbol)
+        return frame.select("session", "feed", "open", "high", "low", "close").tail(last)
+
+    def session_in_progress(self, symbol: str) -> pl.DataFrame | str:
+        """The final bar of the session in progress at publication, or why there is none."""
+        bar = self.context.live(symbol)
+        if bar is None:
+            return "no session in progress at the cut"
+        cols = ("session", "high", "low", "close", "in_progress")
+        return pl.DataFrame([{c: bar[c] for c in cols}])
+
+    def walkthrough(self) -> None:
+        """Each claim in turn: its verdict card, then the chart of its evidence."""
+        from IPython.display import display
+
+        for claim in self.spec.claims:
+            view = self.claim(claim.id)
+            display(view)
+            chart = view.chart()
+            if chart is not None:
+                display(chart)
+
     def _repr_html_(self) -> str:
         p = self.spec.published
         head = (

@@ -17,14 +17,11 @@
 # values, verdict and a chart of the evidence. Hover for values; drag or scroll to zoom.
 
 # %%
-from IPython.display import display
-
 from analysis.notebook import Workbench, configure_altair
 
 configure_altair()
 bench = Workbench()
 article = bench.article("D")
-spec = article.spec
 
 # %% [markdown]
 # ## When was it published?
@@ -34,31 +31,20 @@ spec = article.spec
 # the rest of the claims are checked on the recorded date, never used to choose it.
 
 # %%
-print(
-    f"published {spec.published.date} ({spec.published.basis}), read at "
-    f"{article.result.known_at:%Y-%m-%d %H:%M} UTC; "
-    f"{'during the session' if article.result.in_progress else 'after the close'}"
-)
-print("date candidates:", ", ".join(str(d) for d in spec.published.candidates))
-print("anchors:", ", ".join(c.id for c in spec.claims if c.anchor))
+print(article.publication())
 
 # %% [markdown]
 # ## The tape as known at publication
 #
-# The last sessions of ^RUT on the tape at the cut: nothing valid later is visible.
-# # D restates C in vaguer words. The last section shows, claim by claim, where the rewrite
-# changed what is asserted and how the verdicts differ.
+# The last closed sessions of ^RUT at the cut: nothing valid later is visible.
+# D restates C in vaguer words; the last section shows, claim by claim, where the
+# rewrite changed what is asserted and how the verdicts differ.
 
 # %%
-cut = article.result.known_at
-tape_then = bench.tape.bars(cut, symbols=["^RUT"]).order_by("session").to_polars()
-tape_then.select("session", "feed", "open", "high", "low", "close").tail(8)
+article.tape_then("^RUT")
 
 # %%
-live = bench.tape.session_in_progress(cut, symbols=["^RUT"])
-live.to_polars().select(
-    "session", "high", "low", "close", "in_progress"
-) if live is not None else "no session in progress at the cut"
+article.session_in_progress("^RUT")
 
 # %% [markdown]
 # ## The verdicts
@@ -75,12 +61,7 @@ article.verdicts()
 # statements about the session in progress.
 
 # %%
-for claim in spec.claims:
-    view = article.claim(claim.id)
-    display(view)
-    chart = view.chart()
-    if chart is not None:
-        display(chart)
+article.walkthrough()
 
 # %% [markdown]
 # ## What the rewrite changed

@@ -71,6 +71,17 @@ def horizon(ctx: Context, check: m._Check) -> dt.date:
     return end
 
 
+def at_horizon(frame: pl.DataFrame, end: dt.date) -> dict[str, object] | None:
+    """The last bar on or before ``end``, or None while the data stop before the horizon."""
+    if frame["session"][-1] < end:
+        return None
+    return frame.filter(pl.col("session") <= end).row(-1, named=True)
+
+
+def pending_until(end: dt.date, measured: dict[str, object], rule: str, symbol: str) -> Outcome:
+    return Outcome("pending", measured, rule, f"horizon {end} is past the data", [symbol])
+
+
 def interim(frame: pl.DataFrame) -> dict[str, object]:
     return {"data_end": str(frame["session"][-1]), "last_close": float(frame["close"][-1])}
 
@@ -142,11 +153,9 @@ def level_at_horizon(check: m.LevelAtHorizon, ctx: Context, live: bool) -> Outco
     end = check.horizon_end
     rule_name = check.rule or "about"
     rule = wording_rule(rule_name).describe(check.value, check.tolerance)
-    if frame["session"][-1] < end:
-        return Outcome(
-            "pending", interim(frame), rule, f"horizon {end} is past the data", [check.symbol]
-        )
-    at = frame.filter(pl.col("session") <= end).row(-1, named=True)
+    at = at_horizon(frame, end)
+    if at is None:
+        return pending_until(end, interim(frame), rule, check.symbol)
     ok = wording_rule(rule_name).holds(float(at["close"]), check.value, check.tolerance)
     assert check.value is not None
     return Outcome(
@@ -171,15 +180,9 @@ def direction(check: m.Direction, ctx: Context, live: bool) -> Outcome:
         f"{check.direction}: close at {end} {'above' if check.direction == 'up' else 'below'}"
         f" the publication close {start:,.2f}"
     )
-    if frame["session"][-1] < end:
-        return Outcome(
-            "pending",
-            {"start_close": start, **interim(frame)},
-            rule,
-            f"horizon {end} is past the data",
-            [check.symbol],
-        )
-    at = frame.filter(pl.col("session") <= end).row(-1, named=True)
+    at = at_horizon(frame, end)
+    if at is None:
+        return pending_until(end, {"start_close": start, **interim(frame)}, rule, check.symbol)
     change = at["close"] / start - 1
     ok = change > 0 if check.direction == "up" else change < 0
     return Outcome(
