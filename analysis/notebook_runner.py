@@ -42,18 +42,20 @@ def run_notebook(path: Path, out: Path | None, *, timeout: int = 900) -> Noteboo
     """Execute one notebook; with ``out``, write its HTML and chart PNGs there."""
     import jupytext
     import vl_convert as vlc
-    from nbclient import NotebookClient
 
     nb = jupytext.read(path)
-    # the kernel inherits this: charts come out as Vega-Lite specs, exportable to PNG
+    # the kernel inherits this: charts come out as Vega-Lite specs, exportable to PNG; the
+    # caller's environment is restored afterwards
+    previous = os.environ.get("TAPECHECK_ALTAIR_RENDERER")
     os.environ["TAPECHECK_ALTAIR_RENDERER"] = "spec"
     started = time.perf_counter()
-    NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
+    try:
+        _execute(nb, path, timeout)
+    finally:
+        if previous is None:
+            os.environ.pop("TAPECHECK_ALTAIR_RENDERER", None)
+        else:
+            os.environ["TAPECHECK_ALTAIR_RENDERER"] = previous
     run = NotebookRun(path.stem, time.perf_counter() - started, len(nb.cells))
     if out is None:
         return run
@@ -93,6 +95,17 @@ def export_readme_chart(path: Path) -> None:
     assert chart is not None
     save_png(chart, path)
     print(f"README chart -> {path}")
+
+
+def _execute(nb: object, path: Path, timeout: int) -> None:
+    from nbclient import NotebookClient
+
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
 
 
 def main(argv: list[str] | None = None) -> int:

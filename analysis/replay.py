@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -14,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from analysis.files import write_atomically
 from analysis.tape import Tape
 from store import EventLog
 from store.errors import BadInput
@@ -72,21 +71,6 @@ def replay_frames(
     )
 
 
-def write_csv_atomically(frame: pl.DataFrame, path: Path) -> None:
-    """Write a CSV so that a reader never sees half a file, even if we are killed."""
-    path = path.resolve()
-    if path.is_dir():
-        raise BadInput("is a directory; give a file name", file=str(path))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.write_csv(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def replay_command(
     symbol: Annotated[str, typer.Argument(help="A symbol (^RUT) or a series (FRED:DFEDTARU).")],
     known_at: Annotated[
@@ -115,7 +99,7 @@ def replay_command(
     frame, live, kind = replay_frames(tape, symbol, cut, rec, source)
     console = Console()
     if csv is not None:
-        write_csv_atomically(frame.drop("event_id", strict=False), csv)
+        write_atomically(frame.drop("event_id", strict=False).write_csv(), csv)
         console.print(f"wrote {frame.height:,} {kind} of {symbol} to {csv}")
         return
     title = (

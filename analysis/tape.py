@@ -17,6 +17,7 @@ pushdown; nothing is materialised in Python) and answers, for a cut ``(known_at,
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ import ibis.expr.types as ir
 import polars as pl
 
 from store import EVENT_SCHEMA, EventLog
+from store.events import utc
 from store.ingest.calendar import session_bounds, sessions
 from store.ingest.catalog import load_catalog
 
@@ -47,13 +49,6 @@ OBSERVATION_COLUMNS = ("series", "feed", "period", "value", "unit", "valid_at", 
 # Feeds a catalog does not rank still fill gaps, after every ranked feed, in name order.
 UNRANKED = 1_000
 _NEW_YORK = ZoneInfo("America/New_York")
-
-
-def utc(ts: dt.datetime) -> dt.datetime:
-    """A timezone-aware timestamp in UTC (naive ones are refused, never guessed)."""
-    if ts.tzinfo is None or ts.tzinfo.utcoffset(ts) is None:
-        raise ValueError(f"naive timestamp {ts.isoformat()}: give a time zone")
-    return ts.astimezone(dt.UTC)
 
 
 class Tape:
@@ -103,10 +98,6 @@ class Tape:
         )
 
     # -- the fold ------------------------------------------------------------------------------
-
-    def events(self) -> ir.Table:
-        """Every event of the pinned version (the raw log; no cut applied)."""
-        return self._events
 
     def facts(
         self,
@@ -259,6 +250,7 @@ def preference_ranks(*, adjusted: bool) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
+@lru_cache(maxsize=1)
 def weekly_calendar() -> pl.DataFrame:
     """XNYS sessions with the last session of each ISO week flagged (for weekly closes)."""
     cal = sessions().select("session")

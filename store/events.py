@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
@@ -394,9 +394,3 @@ def observations_frame(obs: pl.DataFrame, *, feed: str, source: str) -> pl.DataF
         pl.col("period").alias("key"),
     )
     return conform(frame)
-
-
-def concat(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
-    """Concatenate batch frames that are already in the event schema."""
-    frames = [conform(f) for f in frames]
-    return pl.concat(frames, how="vertical") if frames else empty_events()

@@ -23,7 +23,7 @@ from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from store.config import store_path
 from store.errors import ConcurrencyExhausted, NotAStore, StoreMissing
-from store.events import EVENT_SCHEMA, EventType, event_ids, record_hashes
+from store.events import EVENT_SCHEMA, EventType, event_ids, record_hashes, utc
 from store.validate import validate_batch
 
 MARKER = "tapecheck-store.json"
@@ -127,7 +127,7 @@ def prepare(
 
 def seal(new: pl.DataFrame, recorded_at: dt.datetime) -> pl.DataFrame:
     """Stamp the recording time, seal it with ``record_hash`` and order rows for the file."""
-    stamp = pl.lit(_utc(recorded_at)).cast(EVENT_SCHEMA["recorded_at"])
+    stamp = pl.lit(utc(recorded_at)).cast(EVENT_SCHEMA["recorded_at"])
     new = new.with_columns(stamp.alias("recorded_at"))
     new = new.with_columns(record_hashes(new).alias("record_hash"))
     # Sorted by stream and time, each file's column statistics bound a few streams, so
@@ -297,7 +297,7 @@ def as_of(
 ) -> pl.LazyFrame:
     """The bitemporal fold as a lazy Polars plan (the reference reader of the log)."""
     if recorded_by is not None:
-        events = events.filter(pl.col("recorded_at") <= _utc(recorded_by))
+        events = events.filter(pl.col("recorded_at") <= utc(recorded_by))
     if streams is not None:
         events = events.filter(pl.col("stream").is_in(streams))
     retracted = events.filter(pl.col("event_type") == EventType.RETRACTION.value).select(
@@ -307,7 +307,7 @@ def as_of(
     if event_type is not None:
         facts = facts.filter(pl.col("event_type") == EventType(event_type).value)
     if known_at is not None:
-        facts = facts.filter(pl.col("valid_at") <= _utc(known_at))
+        facts = facts.filter(pl.col("valid_at") <= utc(known_at))
     facts = facts.join(retracted, on="event_id", how="anti")
     # Latest recorded version per fact; equal recording times (possible only when a caller
     # stamps them) fall back to the larger event id, so the choice never depends on file order.
@@ -315,12 +315,6 @@ def as_of(
     latest = facts.filter(pl.col("recorded_at") == pl.col("recorded_at").max().over(fact))
     latest = latest.filter(pl.col("event_id") == pl.col("event_id").max().over(fact))
     return latest.sort(list(VIEW_ORDER))
-
-
-def _utc(ts: dt.datetime) -> dt.datetime:
-    if ts.tzinfo is None:
-        raise ValueError(f"naive timestamp {ts.isoformat()}: give a time zone")
-    return ts.astimezone(dt.UTC)
 
 
 def _sources(frame: pl.DataFrame) -> str:

@@ -7,13 +7,11 @@ wall-clock time is written, keys keep a fixed order, floats are rounded to 6 pla
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from pathlib import Path
 
 from analysis.claims.engine import ArticleResult, ClaimResult
+from analysis.files import write_atomically
 
-__all__ = ["report_json", "report_markdown", "rewrite_rows", "write_atomically"]
+__all__ = ["dumps", "report_json", "report_markdown", "rewrite_rows", "write_atomically"]
 
 
 def report_json(results: list[ArticleResult], data_end: str | None) -> dict[str, object]:
@@ -67,20 +65,6 @@ def rewrite_rows(rewrite: ArticleResult, results: list[ArticleResult]) -> list[d
             }
         )
     return rows
-
-
-def write_atomically(text: str, path: Path) -> None:
-    """Write ``text`` so that readers never see a half-written report."""
-    path = path.resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def dumps(doc: dict[str, object]) -> str:
