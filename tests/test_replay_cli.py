@@ -50,3 +50,16 @@ def test_replay_errors_exit_2(real_log):
 def test_a_naive_datetime_is_refused():
     with pytest.raises(BadInput, match="no UTC offset"):
         parse_cut("2025-10-06T14:00", "--known-at")
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    from analysis.files import write_atomically
+
+    target = tmp_path / "report.json"
+    write_atomically("{}\n", target)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # no temp file left
