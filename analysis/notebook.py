@@ -34,6 +34,7 @@ from analysis.claims.loader import load_articles
 from analysis.claims.model import ArticleSpec, ClaimSpec
 from analysis.tape import Tape
 from store import EventLog
+from store.reference.clock import FAR_FUTURE
 
 __all__ = [
     "ArticleView",
@@ -358,10 +359,9 @@ class Workbench:
     def time_machine(
         self, symbol: str, known_at: dt.datetime, recorded_by: dt.datetime | None = None
     ) -> TimeMachine:
-        far = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
         cols = ["session", "feed", "close", "valid_at"]
         then = self.tape.bars(known_at, recorded_by, symbols=[symbol]).order_by("session")
-        now = self.tape.bars(far, symbols=[symbol]).order_by("session")
+        now = self.tape.bars(FAR_FUTURE, symbols=[symbol]).order_by("session")
         return TimeMachine(
             symbol,
             known_at,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import polars as pl
 import typer
@@ -16,8 +15,7 @@ from analysis.files import write_atomically
 from analysis.tape import Tape
 from store import EventLog
 from store.errors import BadInput
-
-NEW_YORK = ZoneInfo("America/New_York")
+from store.reference.clock import end_of_day
 
 
 def parse_cut(text: str, option: str) -> dt.datetime:
@@ -31,8 +29,7 @@ def parse_cut(text: str, option: str) -> dt.datetime:
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
-            end = dt.datetime.combine(day, dt.time(23, 59, 59, 999_999), NEW_YORK)
-            return end.astimezone(dt.UTC)
+            return end_of_day(day)
         ts = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise BadInput(f"{text!r} is not an ISO date or datetime", field=option) from None

@@ -31,7 +31,7 @@ import ibis
 import ibis.expr.types as ir
 from dateutil.relativedelta import relativedelta
 
-from analysis.tape import weekly_calendar
+from store.reference.calendar import weekly_calendar
 
 __all__ = [
     "consecutive_weekly_closes_above",

@@ -17,18 +17,16 @@ pushdown; nothing is materialised in Python) and answers, for a cut ``(known_at,
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
 import polars as pl
 
 from store import EVENT_SCHEMA, EventLog
-from store.events import utc
-from store.ingest.calendar import session_bounds, sessions
-from store.ingest.catalog import load_catalog
+from store.reference.calendar import session_bounds
+from store.reference.catalog import load_catalog
+from store.reference.clock import NEW_YORK, utc
 
 BAR_COLUMNS = (
     "symbol",
@@ -48,7 +46,6 @@ BAR_COLUMNS = (
 OBSERVATION_COLUMNS = ("series", "feed", "period", "value", "unit", "valid_at", "recorded_at")
 # Feeds a catalog does not rank still fill gaps, after every ranked feed, in name order.
 UNRANKED = 1_000
-_NEW_YORK = ZoneInfo("America/New_York")
 
 
 class Tape:
@@ -232,10 +229,10 @@ class Tape:
         against this bar, never against the closed tape (which cannot contain it yet).
         """
         known_at = utc(known_at)
-        bounds = session_bounds(known_at.astimezone(_NEW_YORK).date())
+        bounds = session_bounds(known_at.astimezone(NEW_YORK).date())
         if bounds is None or not (bounds[0] <= known_at < bounds[1]):
             return None
-        session = known_at.astimezone(_NEW_YORK).date()
+        session = known_at.astimezone(NEW_YORK).date()
         final = self.bars(bounds[1], recorded_by, symbols=symbols, source=source)
         return final.filter(final.session == session).mutate(in_progress=ibis.literal(True))
 
@@ -248,17 +245,6 @@ def preference_ranks(*, adjusted: bool) -> pl.DataFrame:
         rows += [{"entity": spec.id, "rank_feed": f, "feed_rank": i} for i, f in enumerate(feeds)]
     schema = {"entity": pl.String, "rank_feed": pl.String, "feed_rank": pl.Int64}
     return pl.DataFrame(rows, schema=schema)
-
-
-@lru_cache(maxsize=1)
-def weekly_calendar() -> pl.DataFrame:
-    """XNYS sessions with the last session of each ISO week flagged (for weekly closes)."""
-    cal = sessions().select("session")
-    week = pl.col("session").dt.truncate("1w")
-    return cal.with_columns(
-        week.alias("week"),
-        (pl.col("session") == pl.col("session").max().over(week)).alias("week_last"),
-    )
 
 
 def tape(

@@ -22,8 +22,8 @@ from analysis import signals as sg
 from analysis.tape import Tape
 from store import EventLog
 from store.config import data_path
-from store.ingest.catalog import load_catalog
 from store.ingest.run import ingest_catalog
+from store.reference.catalog import load_catalog
 
 KNOWN_AT = dt.datetime(2026, 8, 22, tzinfo=dt.UTC)
 AS_OF = dt.date(2025, 10, 8)

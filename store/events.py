@@ -19,6 +19,8 @@ from enum import StrEnum
 
 import polars as pl
 
+from store.reference.clock import utc
+
 SCHEMA_VERSION = 1
 UTC_US = pl.Datetime("us", "UTC")
 
@@ -205,13 +207,6 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
     """Add every missing event column as nulls and order columns as the schema does."""
     missing = [pl.lit(None, dtype=t).alias(n) for n, t in EVENT_SCHEMA.items() if n not in frame]
     return frame.with_columns(missing).select(list(EVENT_SCHEMA))
-
-
-def utc(ts: dt.datetime) -> dt.datetime:
-    """A timezone-aware datetime in UTC; naive datetimes are refused, never guessed."""
-    if ts.tzinfo is None or ts.tzinfo.utcoffset(ts) is None:
-        raise ValueError(f"naive timestamp {ts.isoformat()}: give a time zone")
-    return ts.astimezone(dt.UTC)
 
 
 # ---------------------------------------------------------------------------------------------

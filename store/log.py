@@ -23,7 +23,8 @@ from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from store.config import store_path
 from store.errors import ConcurrencyExhausted, NotAStore, StoreMissing
-from store.events import EVENT_SCHEMA, EventType, event_ids, record_hashes, utc
+from store.events import EVENT_SCHEMA, EventType, event_ids, record_hashes
+from store.reference.clock import utc
 from store.validate import validate_batch
 
 MARKER = "tapecheck-store.json"

@@ -11,9 +11,9 @@ import pytest
 from store.config import data_path
 from store.errors import BadInput
 from store.ingest.adapters import detect, parse_file
-from store.ingest.catalog import load_catalog
 from store.ingest.formats import Target, read_text_file
 from store.ingest.run import default_feed
+from store.reference.catalog import load_catalog
 
 DATA = data_path()
 needs_data = pytest.mark.skipif(
@@ -26,7 +26,7 @@ def bars(rel: str, symbol: str) -> pl.DataFrame:
     source = cat.find_file(rel, symbol)
     assert source is not None
     spec = cat.series[symbol]
-    return parse_file(DATA / rel, spec.target(source), source.adapter).rows
+    return parse_file(DATA / rel, Target.of(spec, source), source.adapter).rows
 
 
 def close_on(rows: pl.DataFrame, day: str, column: str = "close") -> float:
@@ -39,7 +39,7 @@ def obs(rel: str, family: str) -> tuple[pl.DataFrame, list[str]]:
     cat = load_catalog()
     source = cat.find_file(rel, family)
     assert source is not None
-    parsed = parse_file(DATA / rel, cat.series[family].target(source), source.adapter)
+    parsed = parse_file(DATA / rel, Target.of(cat.series[family], source), source.adapter)
     return parsed.rows, [w.code for w in parsed.warnings]
 
 

@@ -10,8 +10,12 @@ import pytest
 
 from store.config import data_path
 from store.events import EventType
-from store.ingest.calendar import session_bounds, stamp_sessions
-from store.ingest.catalog import (
+from store.ingest.run import IngestResult, ingest_catalog
+from store.ingest.sources import compare_sources, feeds_overview
+from store.ingest.stamping import stamp_sessions
+from store.log import EventLog
+from store.reference.calendar import session_bounds
+from store.reference.catalog import (
     entry,
     is_adjusted,
     load_catalog,
@@ -19,9 +23,6 @@ from store.ingest.catalog import (
     preferred_feeds,
     proxy_for,
 )
-from store.ingest.run import IngestResult, ingest_catalog
-from store.ingest.sources import compare_sources, feeds_overview
-from store.log import EventLog
 
 DATA = data_path()
 needs_data = pytest.mark.skipif(
@@ -140,7 +141,7 @@ def test_catalog_accessors() -> None:
 
 
 def test_catalog_refuses_a_preferred_feed_without_a_source() -> None:
-    from store.ingest.catalog import CatalogError
+    from store.reference.catalog import CatalogError
 
     text = """
 [[series]]

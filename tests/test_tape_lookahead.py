@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from analysis import signals as sg
 from analysis.tape import Tape
 from store import EventLog, PriceBar, batch
-from store.ingest.calendar import sessions
+from store.reference.calendar import sessions
 
 UTC = dt.UTC
 CAL = sessions().filter(pl.col("session").is_between(dt.date(2025, 1, 2), dt.date(2025, 6, 30)))

@@ -138,7 +138,7 @@ def claim_chart(claim: ClaimSpec, result: ClaimResult, ctx: Context) -> alt.Char
             _marks(main.filter(pl.col("session").is_in(records)), "record close", "darkorange")
         )
     if check.predicate == "weekly_breakout":
-        from analysis.tape import weekly_calendar
+        from store.reference.calendar import weekly_calendar
 
         weeks = weekly_calendar().filter(pl.col("week_last"))["session"]
         layers.append(

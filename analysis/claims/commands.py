@@ -26,6 +26,7 @@ from analysis.claims.report import dumps, report_json, report_markdown, write_at
 from analysis.tape import Tape
 from store import EventLog
 from store.errors import BadInput
+from store.reference.clock import FAR_FUTURE
 
 VERDICT_STYLE = {
     "supported": "green",
@@ -40,8 +41,7 @@ StoreOption = Annotated[Path | None, typer.Option("--store", help="Event store d
 
 def data_end(tape: Tape) -> str | None:
     """The last session of the primary index on the tape (what 'now' means in a report)."""
-    now = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
-    bars = tape.bars(now, symbols=["^RUT", "^GSPC"])
+    bars = tape.bars(FAR_FUTURE, symbols=["^RUT", "^GSPC"])
     last = bars.session.max().to_pyarrow().as_py()
     return last.isoformat() if last else None
 

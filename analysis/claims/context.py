@@ -12,22 +12,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
 import polars as pl
 
 from analysis.tape import Tape
-from store.ingest.calendar import session_bounds
-
-NEW_YORK = ZoneInfo("America/New_York")
-FAR_FUTURE = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+from store.reference.calendar import session_bounds
+from store.reference.clock import FAR_FUTURE, NEW_YORK, new_york
 
 
 def publication_cut(day: dt.date, at: dt.time) -> dt.datetime:
     """The publication instant in UTC: ``day`` at New York time ``at``."""
-    return dt.datetime.combine(day, at, NEW_YORK).astimezone(dt.UTC)
+    return new_york(day, at)
 
 
 @dataclass

@@ -29,8 +29,8 @@ from analysis.claims.published import PUBLISHED
 from analysis.claims.scored import SCORED
 from analysis.tape import Tape
 from store.errors import BadInput
-from store.ingest.calendar import sessions
-from store.ingest.catalog import load_catalog
+from store.reference.calendar import sessions
+from store.reference.catalog import load_catalog
 
 __all__ = ["ArticleResult", "ClaimResult", "evaluate_article", "evaluate_claim", "infer_dates"]
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from store.errors import BadInput
 from store.ingest import fred, french, yahoo
 from store.ingest.formats import Parsed, Target, TextFile, read_text_file
+from store.reference.catalog import Catalog, CatalogError
 
 ParseFn = Callable[[TextFile, Target, str, Callable[[str, str, int], Exception]], Parsed]
 
@@ -158,3 +159,13 @@ def parse_file(path: Path | str, target: Target, adapter: str = "auto") -> Parse
     name = detect(tf) if adapter == "auto" else adapter
     spec = ADAPTERS[name]
     return spec.parse(tf, target, name, _expected_error(tf))
+
+
+def checked(catalog: Catalog) -> Catalog:
+    """``catalog``, once every source names an adapter this registry has."""
+    for source in catalog.sources():
+        if source.adapter not in ADAPTERS:
+            raise CatalogError(
+                f"catalog: {source.series}@{source.feed}: unknown adapter {source.adapter!r}"
+            )
+    return catalog

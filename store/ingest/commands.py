@@ -25,10 +25,10 @@ from rich.progress import (
 from rich.table import Table
 
 from store.ingest.adapters import ADAPTER_NAMES, adapter_help
-from store.ingest.catalog import load_catalog
 from store.ingest.run import IngestResult, ingest_catalog, ingest_file
 from store.ingest.sources import compare_sources, feeds_overview
 from store.log import EventLog
+from store.reference.catalog import load_catalog
 
 # Typer shows an Enum's values as the option's choices and refuses anything else (exit 2).
 AdapterChoice = StrEnum("AdapterChoice", {name: name for name in ADAPTER_NAMES})  # type: ignore[misc]

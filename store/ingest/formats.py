@@ -14,13 +14,17 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
 from store.errors import BadInput
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+if TYPE_CHECKING:
+    from store.reference.catalog import SeriesSpec, SourceSpec
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,18 @@ class Target:
     kind: str | None = None
     publication: str | None = None
     unit: str = "percent"
+
+    @classmethod
+    def of(cls, spec: SeriesSpec, source: SourceSpec) -> Target:
+        """What an adapter needs to know about one catalogued ``source`` of ``spec``."""
+        return cls(
+            symbol=spec.id,
+            adjusted=source.adjusted,
+            last_row_partial=source.last_row_partial,
+            kind=spec.kind,
+            publication=spec.publication,
+            unit=spec.unit or "percent",
+        )
 
 
 @dataclass

@@ -47,8 +47,8 @@ from store.ingest.formats import (
     parse_block,
     split_header,
 )
+from store.reference.clock import NEW_YORK_TZ
 
-NEW_YORK = "America/New_York"
 EXPECTED = {
     "fred": "observation_date,<SERIES> (FRED CSV)",
     "fred-datevalue": "Date,Value",
@@ -81,7 +81,7 @@ def _at(day: pl.Expr, hours: int) -> pl.Expr:
     return (
         day.cast(pl.Datetime("us"))
         .dt.offset_by(f"{hours}h")
-        .dt.replace_time_zone(NEW_YORK)
+        .dt.replace_time_zone(NEW_YORK_TZ)
         .dt.convert_time_zone("UTC")
     )
 

@@ -44,8 +44,8 @@ from store.ingest.formats import (
     parse_block,
     split_header,
 )
+from store.reference.clock import NEW_YORK_TZ
 
-NEW_YORK = "America/New_York"
 MISSING = (-99.99, -999.0)
 EXPECTED = {
     "french-factors": ",Mkt-RF,SMB,HML,RF header followed by YYYYMM rows (French library)",
@@ -112,7 +112,7 @@ def published(key: pl.Expr, monthly: bool) -> pl.Expr:
         day = first.dt.offset_by("2mo")
     else:
         day = pl.date(key.cast(pl.Int32) + 1, 3, 1)
-    return day.cast(pl.Datetime("us")).dt.replace_time_zone(NEW_YORK).dt.convert_time_zone("UTC")
+    return day.cast(pl.Datetime("us")).dt.replace_time_zone(NEW_YORK_TZ).dt.convert_time_zone("UTC")
 
 
 def parse_french(

@@ -18,10 +18,10 @@ from rich.progress import Progress, TaskID
 from store.config import data_path
 from store.errors import BadInput, TapecheckError
 from store.events import observations_frame, price_bars_frame
-from store.ingest.adapters import ADAPTERS, parse_file
-from store.ingest.catalog import Catalog, SourceSpec, load_catalog
+from store.ingest.adapters import ADAPTERS, checked, parse_file
 from store.ingest.formats import IngestWarning, Parsed, Target
 from store.log import EventLog
+from store.reference.catalog import Catalog, SourceSpec, load_catalog
 from store.validate import stream_problem, symbol_problem
 
 _GENERIC = {"daily", "close", "adj", "adjclose", "ohlcv", "yahoo", "yf", "clean", "prices"}
@@ -196,7 +196,7 @@ def ingest_file(
         For any fatal problem; nothing is written then.
     """
     start = time.perf_counter()
-    cat = catalog or load_catalog()
+    cat = checked(catalog or load_catalog())
     if symbol is None:
         listed = cat.find_file(path)
         if listed is None:
@@ -209,7 +209,7 @@ def ingest_file(
     if spec is not None:
         if spec.id.startswith("FRED:"):
             symbol = spec.id
-        target = spec.target(known) if known else _target(symbol, spec.kind, spec.publication)
+        target = Target.of(spec, known) if known else _target(symbol, spec.kind, spec.publication)
         currency = spec.currency or "USD"
     else:
         target = Target(symbol=symbol)
@@ -252,7 +252,7 @@ def ingest_catalog(
         When the data folder is missing; BadInput for the first bad file (nothing written).
     """
     start = time.perf_counter()
-    cat = catalog or load_catalog()
+    cat = checked(catalog or load_catalog())
     root = Path(data_dir) if data_dir is not None else data_path()
     if not root.is_dir():
         raise TapecheckError(
@@ -263,7 +263,7 @@ def ingest_catalog(
         if series is not None and spec.id not in series:
             continue
         for source in spec.sources:
-            chosen.append((source, spec.target(source), spec.currency or "USD"))
+            chosen.append((source, Target.of(spec, source), spec.currency or "USD"))
     sizes = [_line_count(root / s.file) for s, _, _ in chosen]
     files_task: TaskID | None = None
     rows_task: TaskID | None = None

@@ -22,8 +22,8 @@ from __future__ import annotations
 import polars as pl
 
 from store.events import EventType
-from store.ingest.catalog import Catalog, load_catalog
 from store.log import EventLog
+from store.reference.catalog import Catalog, load_catalog
 
 PRICE_FIELDS = ("open", "high", "low", "close")
 DISAGREEMENT_SCHEMA = {

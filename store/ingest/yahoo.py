@@ -27,7 +27,6 @@ from collections.abc import Callable
 import polars as pl
 
 from store.ingest.bars import check_bars
-from store.ingest.calendar import stamp_sessions
 from store.ingest.formats import (
     Parsed,
     Target,
@@ -38,6 +37,7 @@ from store.ingest.formats import (
     parse_block,
     split_header,
 )
+from store.ingest.stamping import stamp_sessions
 
 FIELDS = ("open", "high", "low", "close", "adj_close", "volume")
 _NAMES = {

@@ -20,11 +20,11 @@ import polars as pl
 
 from store.errors import TapecheckError
 from store.ingest.bars import check_bars
-from store.ingest.calendar import stamp_sessions
-from store.ingest.catalog import load_catalog
 from store.ingest.formats import Parsed, Target, TextFile
 from store.ingest.run import FileResult, IngestResult, to_events
+from store.ingest.stamping import stamp_sessions
 from store.log import EventLog
+from store.reference.catalog import load_catalog
 from store.validate import symbol_problem
 
 FEED = "yfinance"

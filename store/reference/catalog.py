@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from store.errors import TapecheckError
-from store.ingest.formats import Target
 
 KINDS = ("index", "etf", "stock", "macro", "factor")
 
@@ -62,17 +62,6 @@ class SeriesSpec:
     def source(self, feed: str) -> SourceSpec | None:
         """The source of this series published by ``feed``."""
         return next((s for s in self.sources if s.feed == feed), None)
-
-    def target(self, source: SourceSpec) -> Target:
-        """What an adapter needs to know about ``source``."""
-        return Target(
-            symbol=self.id,
-            adjusted=source.adjusted,
-            last_row_partial=source.last_row_partial,
-            kind=self.kind,
-            publication=self.publication,
-            unit=self.unit or "percent",
-        )
 
 
 @dataclass(frozen=True)
@@ -133,10 +122,9 @@ def _feeds(table: dict[str, object], key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def parse_catalog(text: str) -> Catalog:
-    """Parse and check catalog TOML text."""
-    from store.ingest.adapters import ADAPTERS  # the registry imports the adapters
-
+def parse_catalog(text: str, adapters: Collection[str] | None = None) -> Catalog:
+    """Parse and check catalog TOML text (and, given the known ``adapters``, its adapter
+    names: ingest passes its registry, readers of the catalog need not import it)."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -151,7 +139,7 @@ def parse_catalog(text: str) -> Catalog:
         for src in raw.get("sources", []):
             feed = _str(src, "feed", sid)
             adapter = _str(src, "adapter", f"{sid}@{feed}")
-            if adapter not in ADAPTERS:
+            if adapters is not None and adapter not in adapters:
                 raise CatalogError(f"catalog: {sid}@{feed}: unknown adapter {adapter!r}")
             sources.append(
                 SourceSpec(
@@ -195,7 +183,7 @@ def parse_catalog(text: str) -> Catalog:
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
     """The catalog shipped with the package (read once per process)."""
-    text = resources.files("store.ingest").joinpath("catalog.toml").read_text(encoding="utf-8")
+    text = resources.files("store.reference").joinpath("catalog.toml").read_text(encoding="utf-8")
     return parse_catalog(text)
 
 

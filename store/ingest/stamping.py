@@ -1,9 +1,7 @@
-"""The XNYS exchange calendar: when each daily bar opened and closed.
+"""Stamping daily bars with the XNYS calendar: when each bar opened and closed.
 
-A daily bar is valid at its session's close, taken from ``exchange_calendars``' XNYS calendar
-with its early closes (the day after Thanksgiving closes at 13:00 New York time, 18:00 UTC).
-The calendar is built once per process from 1885, the first year it knows; its default start
-would only reach 20 years back.
+A daily bar is valid at its session's close, taken from :mod:`store.reference.calendar` with its
+early closes (the day after Thanksgiving closes at 13:00 New York time, 18:00 UTC).
 
 Rows on dates that are not XNYS sessions are kept, never dropped: the pre-1952 ^GSPC history
 has Saturday sessions the modern calendar does not model. They get a documented fallback bar of
@@ -14,55 +12,23 @@ lacks between its first and last row are counted in a warning too; they are neve
 from __future__ import annotations
 
 import datetime as dt
-import warnings
-from functools import lru_cache
 
 import polars as pl
 
 from store.ingest.formats import IngestWarning
+from store.reference.calendar import sessions
+from store.reference.clock import NEW_YORK_TZ
 
-CALENDAR = "XNYS"
-CALENDAR_START = "1885-01-01"
-NEW_YORK = "America/New_York"
 FALLBACK_OPEN = dt.time(9, 30)
 FALLBACK_CLOSE = dt.time(16, 0)
 EXAMPLES = 5
-_UTC = pl.Datetime("us", "UTC")
-
-
-@lru_cache(maxsize=1)
-def sessions() -> pl.DataFrame:
-    """Every XNYS session the calendar knows: ``session`` (Date), ``open``, ``close`` (UTC)."""
-    import exchange_calendars as xcals  # heavy import, only when bars are stamped
-
-    with warnings.catch_warnings():
-        # exchange_calendars 4.13 trips a pandas 3.1 deprecation (Series.values on tz-aware
-        # data) inside its own code; the schedule it returns is correct.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        schedule = xcals.get_calendar(CALENDAR, start=CALENDAR_START).schedule
-    return pl.DataFrame(
-        {
-            "session": [ts.date() for ts in schedule.index],
-            "open": pl.Series(schedule["open"].dt.tz_convert("UTC").to_list(), dtype=_UTC),
-            "close": pl.Series(schedule["close"].dt.tz_convert("UTC").to_list(), dtype=_UTC),
-        }
-    ).with_columns(pl.col("session").cast(pl.Date))
-
-
-def session_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
-    """The (open, close) of one session in UTC, or None when ``day`` is not a session."""
-    row = sessions().filter(pl.col("session") == day)
-    if row.height == 0:
-        return None
-    return row.get_column("open")[0], row.get_column("close")[0]
 
 
 def _local(day: pl.Expr, at: dt.time) -> pl.Expr:
     return (
         day.cast(pl.Datetime("us"))
         .dt.offset_by(f"{at.hour}h{at.minute}m")
-        .dt.replace_time_zone(NEW_YORK)
+        .dt.replace_time_zone(NEW_YORK_TZ)
         .dt.convert_time_zone("UTC")
     )
 
