@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
 import polars as pl
+
+if TYPE_CHECKING:
+    from store import MemoryEventLog
 
 # Real XNYS sessions around New Year 2025 (Jan 1 is a holiday).
 SESSIONS = [
@@ -60,3 +64,19 @@ def example_rates() -> ir.Table:
             }
         )
     )
+
+
+def example_log(symbol: str = "^A", closes: list[float] | None = None) -> MemoryEventLog:
+    """An in-memory log of daily bars on :data:`SESSIONS`, valid at 21:00 UTC (the close)."""
+    from store import MemoryEventLog, PriceBar, batch
+
+    closes = closes or [100, 100, 101, 104, 106, 108]
+    bars = []
+    for session, close in zip(SESSIONS, closes, strict=False):
+        end = dt.datetime.combine(session, dt.time(21), dt.UTC)
+        start = end - dt.timedelta(hours=6, minutes=30)
+        c = float(close)
+        bars.append(PriceBar(symbol, "demo", session, start, end, c, c + 2, c - 2, c, "examples"))
+    log = MemoryEventLog()
+    log.append(batch(bars), recorded_at=dt.datetime(2025, 2, 1, tzinfo=dt.UTC))
+    return log

@@ -1,10 +1,19 @@
 """Signals: lazy ibis expressions over the tape.
 
-Every function takes a bars (or observations) table from :class:`analysis.tape.Tape` and returns
-an ibis table expression; nothing runs until the caller executes it. Only portable ibis
-operations are used, so each signal compiles for DuckDB (the embedded default) and for Spark.
-Bars tables have at least ``symbol``, ``session`` and ``close``; tables may hold several
-symbols, and every window is partitioned by symbol.
+Every function takes a bars (or observations) table from :class:`analysis.tape.Tape` or
+:class:`analysis.panel.Panel` and returns an ibis table expression; nothing runs until the
+caller executes it on the tape's engine. Only portable ibis operations are used, so each signal
+runs on DuckDB (the embedded default) and on Spark.
+
+Tables
+    Bars tables have at least ``symbol``, ``session`` and ``close``; observations tables have
+    ``series``, ``period`` and ``value``. A table may hold several symbols (series), and several
+    *views* of them stacked in a ``view`` column (feeds, or the tape at several cuts: see
+    :mod:`analysis.panel`). Every window, aggregate and join is per symbol (series) and view.
+
+Dates
+    A date argument is a :class:`datetime.date`, or a column of the table given as a deferred
+    expression (``ibis._.day``) when each view has its own date (a panel of several cuts).
 
 Conventions (the words of the market, made exact):
 
@@ -26,24 +35,33 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Literal, TypeAlias
 
 import ibis
 import ibis.expr.types as ir
+import polars as pl
 from dateutil.relativedelta import relativedelta
+from ibis.common.deferred import Deferred
 
 from store.reference.calendar import weekly_calendar
 
 __all__ = [
+    "close_on_or_before",
     "consecutive_weekly_closes_above",
     "factor_premia",
+    "fall_from",
     "first_close_above",
     "first_high_above",
+    "group_medians",
     "implied_upside",
     "longest_below_peak",
     "ma_crossings",
     "max_drawdown",
     "month_to_date_return",
     "moving_average",
+    "observation_change",
+    "peak",
     "period_return",
     "pullback_after",
     "rate_changes",
@@ -52,44 +70,90 @@ __all__ = [
     "records_per_year",
     "relative_return",
     "relative_strength",
+    "return_ratio",
     "target_met",
     "target_touched",
     "trailing_return",
+    "underperformance_under_way",
     "weekly_closes",
     "window_return",
     "ytd_return",
 ]
 
+Day: TypeAlias = dt.date | Deferred | ir.DateValue
+Field: TypeAlias = Literal["close", "high", "low"]
+KEYS = ("symbol", "view")
+SERIES_KEYS = ("series", "view")
 
-def _by_symbol(t: ir.Table, **kw: object) -> ibis.expr.builders.LegacyWindowBuilder:
-    return ibis.window(group_by=t.symbol, order_by=t.session, **kw)
+
+# -- keys, dates and windows ----------------------------------------------------------------
 
 
-def _cumulative(t: ir.Table) -> ibis.expr.builders.LegacyWindowBuilder:
+def _keys(t: ir.Table, keys: Sequence[str] = KEYS) -> list[str]:
+    """The partition columns this table has (``view`` only when views are stacked)."""
+    return [k for k in keys if k in t.columns]
+
+
+def _day(t: ir.Table, day: Day) -> ir.Value:
+    """A date argument as a value of ``t``: a literal, or one of its columns."""
+    if isinstance(day, Deferred):
+        return day.resolve(t)
+    if isinstance(day, dt.date):
+        return ibis.literal(day, type="date")
+    return day
+
+
+def _by(t: ir.Table, keys: Sequence[str] = KEYS, order: str = "session", **kw: object) -> object:
+    return ibis.window(group_by=[t[k] for k in _keys(t, keys)], order_by=t[order], **kw)
+
+
+def _cumulative(t: ir.Table) -> object:
     # explicit frame: an ordered ibis window without one spans the whole partition
-    return _by_symbol(t, rows=(None, 0))
+    return _by(t, rows=(None, 0))
+
+
+def _first(t: ir.Table, *order: ir.Value, keys: Sequence[str] = KEYS) -> ir.Table:
+    """The first row of each partition in ``order``."""
+    n = ibis.row_number().over(group_by=[t[k] for k in _keys(t, keys)], order_by=list(order))
+    return t.mutate(_n=n).filter(ibis._._n == 0).drop("_n")
+
+
+def _within(t: ir.Table, start: Day | None, end: Day | None, column: str = "session") -> ir.Table:
+    if start is not None:
+        t = t.filter(t[column] >= _day(t, start))
+    if end is not None:
+        t = t.filter(t[column] <= _day(t, end))
+    return t
 
 
 # -- returns --------------------------------------------------------------------------------
 
 
-def _last_on_or_before(bars: ir.Table, day: dt.date, prefix: str) -> ir.Table:
-    upto = bars.filter(bars.session <= day)
-    latest = ibis.row_number().over(group_by=upto.symbol, order_by=ibis.desc(upto.session))
-    picked = upto.mutate(_n=latest).filter(ibis._._n == 0)
-    return picked.select(
-        "symbol", **{f"{prefix}_session": picked.session, f"{prefix}_close": picked.close}
-    )
+def close_on_or_before(bars: ir.Table, day: Day, prefix: str = "") -> ir.Table:
+    """The last close on or before ``day``: ``symbol, [view,] session, close`` (named
+    ``<prefix>_session`` and ``<prefix>_close`` when ``prefix`` is given).
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> c = close_on_or_before(example_bars(), dt.date(2025, 1, 5)).to_polars()
+    >>> c["session"].item(), c["close"].item()
+    (datetime.date(2025, 1, 3), 101.0)
+    """
+    upto = bars.filter(bars.session <= _day(bars, day))
+    picked = _first(upto, ibis.desc(upto.session))
+    names = (f"{prefix}_session", f"{prefix}_close") if prefix else ("session", "close")
+    return picked.select(*_keys(picked), **{names[0]: picked.session, names[1]: picked.close})
 
 
-def period_return(bars: ir.Table, after: dt.date, through: dt.date) -> ir.Table:
+def period_return(bars: ir.Table, after: Day, through: Day) -> ir.Table:
     """Return from the last close on or before ``after`` to the last close on or before
     ``through``.
 
     Returns
     -------
     ibis.Table
-        ``symbol, base_session, base_close, end_session, end_close, period_return``.
+        ``symbol, [view,] base_session, base_close, end_session, end_close, period_return``.
 
     Examples
     --------
@@ -98,9 +162,9 @@ def period_return(bars: ir.Table, after: dt.date, through: dt.date) -> ir.Table:
     >>> r["base_close"].item(), r["end_close"].item(), round(r["period_return"].item(), 4)
     (101.0, 106.0, 0.0495)
     """
-    base = _last_on_or_before(bars, after, "base")
-    end = _last_on_or_before(bars, through, "end")
-    joined = base.join(end, "symbol")
+    base = close_on_or_before(bars, after, "base")
+    end = close_on_or_before(bars, through, "end")
+    joined = base.join(end, _keys(base))
     return joined.mutate(period_return=joined.end_close / joined.base_close - 1)
 
 
@@ -129,7 +193,7 @@ def month_to_date_return(bars: ir.Table, as_of: dt.date) -> ir.Table:
     return period_return(bars, as_of.replace(day=1) - dt.timedelta(days=1), as_of)
 
 
-def trailing_return(bars: ir.Table, as_of: dt.date, sessions: int) -> ir.Table:
+def trailing_return(bars: ir.Table, as_of: Day, sessions: int) -> ir.Table:
     """Return over the last ``sessions`` sessions ending at the last close on or before
     ``as_of`` (null when the table holds fewer sessions).
 
@@ -140,14 +204,15 @@ def trailing_return(bars: ir.Table, as_of: dt.date, sessions: int) -> ir.Table:
     >>> r["base_session"].item(), r["end_session"].item()
     (datetime.date(2025, 1, 6), datetime.date(2025, 1, 8))
     """
-    upto = bars.filter(bars.session <= as_of)
-    back = upto.close.lag(sessions).over(_by_symbol(upto))
-    back_session = upto.session.lag(sessions).over(_by_symbol(upto))
-    latest = ibis.row_number().over(group_by=upto.symbol, order_by=ibis.desc(upto.session))
-    t = upto.mutate(base_close=back, base_session=back_session, _n=latest)
-    t = t.filter(t._n == 0)
+    upto = bars.filter(bars.session <= _day(bars, as_of))
+    w = _by(upto)
+    t = upto.mutate(
+        base_close=upto.close.lag(sessions).over(w),
+        base_session=upto.session.lag(sessions).over(w),
+    )
+    t = _first(t, ibis.desc(t.session))
     return t.select(
-        "symbol",
+        *_keys(t),
         "base_session",
         "base_close",
         end_session=t.session,
@@ -171,7 +236,7 @@ def window_return(bars: ir.Table, as_of: dt.date, *, months: int = 0, years: int
     return period_return(bars, start, as_of)
 
 
-def relative_return(a: ir.Table, b: ir.Table, after: dt.date, through: dt.date) -> ir.Table:
+def relative_return(a: ir.Table, b: ir.Table, after: Day, through: Day) -> ir.Table:
     """A's period return minus B's over the same period (percentage points as a fraction).
 
     Examples
@@ -183,10 +248,29 @@ def relative_return(a: ir.Table, b: ir.Table, after: dt.date, through: dt.date) 
     >>> round(r["a_return"].item(), 4), round(r["b_return"].item(), 4)
     (0.08, 0.04)
     """
-    ra = period_return(a, after, through).select(a_symbol="symbol", a_return="period_return")
-    rb = period_return(b, after, through).select(b_symbol="symbol", b_return="period_return")
-    joined = ra.cross_join(rb)
+    ra = period_return(a, after, through)
+    rb = period_return(b, after, through)
+    ra = ra.select(*_keys(ra, ("view",)), a_symbol="symbol", a_return="period_return")
+    rb = rb.select(*_keys(rb, ("view",)), b_symbol="symbol", b_return="period_return")
+    on = _keys(ra, ("view",))
+    joined = ra.join(rb, on) if on else ra.cross_join(rb)
     return joined.mutate(relative_return=joined.a_return - joined.b_return)
+
+
+def return_ratio(a: ir.Table, b: ir.Table, after: Day, through: Day) -> ir.Table:
+    """A's period return divided by B's ("twice the gain"); null when B did not move.
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> a = example_bars()
+    >>> b = example_bars(symbol="^B", closes=[50, 50, 50, 51, 51, 52])
+    >>> r = return_ratio(a, b, dt.date(2024, 12, 31), dt.date(2025, 1, 8)).to_polars()
+    >>> round(r["return_ratio"].item(), 4)
+    2.0
+    """
+    r = relative_return(a, b, after, through).drop("relative_return")
+    return r.mutate(return_ratio=(r.b_return == 0).ifelse(ibis.null(), r.a_return / r.b_return))
 
 
 # -- moving averages ------------------------------------------------------------------------
@@ -202,7 +286,7 @@ def moving_average(bars: ir.Table, sessions: int) -> ir.Table:
     >>> moving_average(example_bars(), 3).order_by("session").execute().sma.round(2).tolist()
     [nan, nan, 100.33, 101.67, 103.67, 106.0]
     """
-    w = _by_symbol(bars, rows=(-(sessions - 1), 0))
+    w = _by(bars, rows=(-(sessions - 1), 0))
     count = bars.close.count().over(w)
     return bars.mutate(sma=(count == sessions).ifelse(bars.close.mean().over(w), ibis.null()))
 
@@ -219,7 +303,7 @@ def ma_crossings(bars: ir.Table, sessions: int) -> ir.Table:
     [('2025-01-06', 'up'), ('2025-01-08', 'down')]
     """
     m = moving_average(bars, sessions)
-    w = _by_symbol(m)
+    w = _by(m)
     m = m.mutate(prev_close=m.close.lag().over(w), prev_sma=m.sma.lag().over(w))
     up = (m.prev_close <= m.prev_sma) & (m.close > m.sma)
     down = (m.prev_close >= m.prev_sma) & (m.close < m.sma)
@@ -230,26 +314,29 @@ def ma_crossings(bars: ir.Table, sessions: int) -> ir.Table:
 # -- records and levels ---------------------------------------------------------------------
 
 
-def _records(bars: ir.Table, column: str) -> ir.Table:
-    prior = bars[column].max().over(_by_symbol(bars, rows=(None, -1)))
-    t = bars.mutate(prior_record=prior)
-    return t.filter(t[column] > t.prior_record)
+def _records(bars: ir.Table, column: str, start: Day | None, end: Day | None) -> ir.Table:
+    valued = bars.filter(bars[column].notnull())
+    prior = valued[column].max().over(_by(valued, rows=(None, -1)))
+    t = valued.mutate(prior_record=prior)
+    return _within(t.filter(t[column] > t.prior_record), start, end)
 
 
-def record_closes(bars: ir.Table) -> ir.Table:
+def record_closes(bars: ir.Table, *, start: Day | None = None, end: Day | None = None) -> ir.Table:
     """Sessions whose close is above every earlier close in the table (``prior_record`` is
-    the record it broke).
+    the record it broke), optionally only those set within ``[start, end]``.
 
     Examples
     --------
     >>> from analysis.examples import example_bars
     >>> record_closes(example_bars()).execute().session.astype(str).tolist()
     ['2025-01-03', '2025-01-06', '2025-01-07', '2025-01-08']
+    >>> len(record_closes(example_bars(), start=dt.date(2025, 1, 7)).execute())
+    2
     """
-    return _records(bars, "close")
+    return _records(bars, "close", start, end)
 
 
-def record_highs(bars: ir.Table) -> ir.Table:
+def record_highs(bars: ir.Table, *, start: Day | None = None, end: Day | None = None) -> ir.Table:
     """Sessions whose intraday high is above every earlier high in the table.
 
     Examples
@@ -258,7 +345,7 @@ def record_highs(bars: ir.Table) -> ir.Table:
     >>> len(record_highs(example_bars()).execute())
     4
     """
-    return _records(bars, "high")
+    return _records(bars, "high", start, end)
 
 
 def records_per_year(bars: ir.Table) -> ir.Table:
@@ -272,25 +359,47 @@ def records_per_year(bars: ir.Table) -> ir.Table:
     """
     rec = record_closes(bars)
     rec = rec.mutate(year=rec.session.year())
-    return rec.group_by("symbol", "year").agg(records=rec.count(), last_record=rec.session.max())
+    return rec.group_by(*_keys(rec), "year").agg(records=rec.count(), last_record=rec.session.max())
+
+
+def peak(
+    bars: ir.Table, field: Field = "close", *, start: Day | None = None, end: Day | None = None
+) -> ir.Table:
+    """The highest ``field`` (close or intraday high) within ``[start, end]`` and the first
+    session it was reached: ``symbol, [view,] peak, peak_session, sessions`` (``sessions``
+    counts the bars in the window that carry the field).
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> p = peak(example_bars(closes=[10, 12, 11, 12, 9, 8]), end=dt.date(2025, 1, 7)).to_polars()
+    >>> p["peak"].item(), p["peak_session"].item(), p["sessions"].item()
+    (12.0, datetime.date(2025, 1, 2), 5)
+    """
+    t = _within(bars.filter(bars[field].notnull()), start, end)
+    w = ibis.window(group_by=[t[k] for k in _keys(t)])
+    t = t.mutate(peak=t[field].max().over(w), sessions=t[field].count().over(w))
+    at_peak = t.filter(t[field] == t.peak)
+    top = _first(at_peak, at_peak.session)
+    return top.select(*_keys(top), "peak", peak_session=top.session, sessions=top.sessions)
+
+
+def _level(t: ir.Table, level: float | Deferred) -> ir.Value:
+    return level.resolve(t) if isinstance(level, Deferred) else ibis.literal(float(level))
 
 
 def _first_above(
-    bars: ir.Table, column: str, level: float, start: dt.date | None, end: dt.date | None
+    bars: ir.Table, column: str, level: float | Deferred, start: Day | None, end: Day | None
 ) -> ir.Table:
-    t = bars.filter(bars[column] > level)
-    if start is not None:
-        t = t.filter(t.session >= start)
-    if end is not None:
-        t = t.filter(t.session <= end)
-    first = ibis.row_number().over(group_by=t.symbol, order_by=t.session)
-    return t.mutate(_n=first).filter(ibis._._n == 0).drop("_n")
+    t = _within(bars.filter(bars[column] > _level(bars, level)), start, end)
+    return _first(t, t.session)
 
 
 def first_close_above(
-    bars: ir.Table, level: float, *, start: dt.date | None = None, end: dt.date | None = None
+    bars: ir.Table, level: float | Deferred, *, start: Day | None = None, end: Day | None = None
 ) -> ir.Table:
-    """The first session whose close is above ``level``, ever or within ``[start, end]``.
+    """The first session whose close is above ``level`` (a number, or a column given as
+    ``ibis._.<name>``), ever or within ``[start, end]``.
 
     Examples
     --------
@@ -302,7 +411,7 @@ def first_close_above(
 
 
 def first_high_above(
-    bars: ir.Table, level: float, *, start: dt.date | None = None, end: dt.date | None = None
+    bars: ir.Table, level: float | Deferred, *, start: Day | None = None, end: Day | None = None
 ) -> ir.Table:
     """The first session whose intraday high is above ``level``, ever or within a window.
 
@@ -327,13 +436,17 @@ def weekly_closes(bars: ir.Table) -> ir.Table:
     >>> weekly_closes(example_bars()).execute().session.astype(str).tolist()
     ['2025-01-03']
     """
-    cal = ibis.memtable(weekly_calendar().filter(week_last=True).select("session", "week"))
-    joined = bars.join(cal, bars.session == cal.session)
+    cal = ibis.memtable(
+        weekly_calendar()
+        .filter(pl.col("week_last"))
+        .select(pl.col("session").alias("_week_last"), "week")
+    )
+    joined = bars.join(cal, bars.session == cal._week_last)
     return joined.select(*bars.columns, "week")
 
 
 def consecutive_weekly_closes_above(
-    bars: ir.Table, level: float, weeks: int, *, start: dt.date | None = None
+    bars: ir.Table, level: float, weeks: int, *, start: Day | None = None
 ) -> ir.Table:
     """The first weekly close that completes ``weeks`` consecutive weekly closes above
     ``level`` (from ``start`` on); ``run_start`` is the first week of that run.
@@ -345,20 +458,18 @@ def consecutive_weekly_closes_above(
     >>> r["run_start"].item(), r["session"].item()
     (datetime.date(2025, 1, 17), datetime.date(2025, 1, 24))
     """
-    wk = weekly_closes(bars)
-    if start is not None:
-        wk = wk.filter(wk.session >= start)
+    wk = _within(weekly_closes(bars), start, None)
     above = wk.close > level
     # each weekly close at or below the level starts a new run
     wk = wk.mutate(_above=above, _run=(~above).cast("int64").sum().over(_cumulative(wk)))
-    run = ibis.window(group_by=[wk.symbol, wk._run], order_by=wk.session, rows=(None, 0))
+    keys = [wk[k] for k in _keys(wk)]
+    run = ibis.window(group_by=[*keys, wk._run], order_by=wk.session, rows=(None, 0))
     wk = wk.mutate(
         _streak=wk._above.cast("int64").sum().over(run),
-        run_start=wk.session.min().over(ibis.window(group_by=[wk.symbol, wk._run, wk._above])),
+        run_start=wk.session.min().over(ibis.window(group_by=[*keys, wk._run, wk._above])),
     )
     hit = wk.filter(wk._above & (wk._streak == weeks))
-    first = ibis.row_number().over(group_by=hit.symbol, order_by=hit.session)
-    return hit.mutate(_n=first).filter(ibis._._n == 0).drop("_n", "_above", "_run", "_streak")
+    return _first(hit, hit.session).drop("_above", "_run", "_streak")
 
 
 # -- relative strength and drawdowns --------------------------------------------------------
@@ -376,11 +487,12 @@ def relative_strength(a: ir.Table, b: ir.Table) -> ir.Table:
     >>> relative_strength(a, b).order_by("session").execute().below_peak.tolist()
     [False, False, True, False, True, False]
     """
-    bb = b.select(session_b="session", close_b="close")
-    j = a.join(bb, a.session == bb.session_b)
-    j = j.select(symbol=j.symbol, session=j.session, ratio=j.close / j.close_b)
-    peak = j.ratio.max().over(_cumulative(j))
-    j = j.mutate(peak=peak)
+    views = _keys(a, ("view",))
+    bb = b.select(*views, session_b="session", close_b="close")
+    on = [a.session == bb.session_b, *(a[v] == bb[v] for v in views)]
+    j = a.join(bb, on)
+    j = j.select(*views, symbol=j.symbol, session=j.session, ratio=j.close / j.close_b)
+    j = j.mutate(peak=j.ratio.max().over(_cumulative(j)))
     return j.mutate(below_peak=j.ratio < j.peak)
 
 
@@ -402,31 +514,50 @@ def longest_below_peak(rs: ir.Table) -> ir.Table:
     >>> s["peak_session"].item(), s["sessions_below"].item(), s["recovered"].item()
     (datetime.date(2025, 1, 2), 2, True)
     """
+    stretches = _stretches(rs)
+    return _first(stretches, ibis.desc(stretches.sessions_below), stretches.peak_session)
+
+
+def _stretches(rs: ir.Table) -> ir.Table:
     t = rs.mutate(_new_peak=(~rs.below_peak).cast("int64"))
     t = t.mutate(_stretch=t._new_peak.sum().over(_cumulative(t)))
-    stretches = t.group_by("symbol", "_stretch").agg(
+    keys = _keys(t)
+    stretches = t.group_by(*keys, "_stretch").agg(
         peak_session=t.session.min(),
         last_below=t.session.max(),
         sessions_below=t.below_peak.cast("int64").sum(),
     )
-    last = t.group_by("symbol").agg(_last_stretch=t._stretch.max())
-    s = stretches.join(last, "symbol")
-    s = s.mutate(recovered=s._stretch < s._last_stretch)
-    longest = ibis.row_number().over(
-        group_by=s.symbol, order_by=[ibis.desc(s.sessions_below), s.peak_session]
-    )
-    return s.mutate(_n=longest).filter(ibis._._n == 0).drop("_n", "_stretch", "_last_stretch")
+    last = t.group_by(*keys).agg(_last_stretch=t._stretch.max())
+    s = stretches.join(last, keys)
+    s = s.mutate(recovered=s._stretch < s._last_stretch, under_way=s._stretch == s._last_stretch)
+    return s.drop("_stretch", "_last_stretch")
 
 
-def max_drawdown(
-    bars: ir.Table, *, start: dt.date | None = None, end: dt.date | None = None
-) -> ir.Table:
+def underperformance_under_way(rs: ir.Table) -> ir.Table:
+    """The stretch below the relative-strength peak that is still under way at the end of the
+    table (``sessions_below`` is 0 when the line is at its peak).
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> a = example_bars(closes=[10, 12, 11, 11.5, 13, 12])
+    >>> b = example_bars(symbol="^B", closes=[10] * 6)
+    >>> s = underperformance_under_way(relative_strength(a, b)).to_polars()
+    >>> s["peak_session"].item(), s["sessions_below"].item()
+    (datetime.date(2025, 1, 7), 1)
+    """
+    s = _stretches(rs)
+    return s.filter(s.under_way).drop("under_way", "recovered")
+
+
+def max_drawdown(bars: ir.Table, *, start: Day | None = None, end: Day | None = None) -> ir.Table:
     """The deepest peak-to-trough fall of the close within ``[start, end]``.
 
     Returns
     -------
     ibis.Table
-        ``symbol, peak_session, peak_close, trough_session, trough_close, drawdown`` (negative).
+        ``symbol, [view,] peak_session, peak_close, trough_session, trough_close, drawdown``
+        (negative).
 
     Examples
     --------
@@ -435,11 +566,7 @@ def max_drawdown(
     >>> d["peak_session"].item(), d["trough_session"].item(), round(d["drawdown"].item(), 4)
     (datetime.date(2025, 1, 2), datetime.date(2025, 1, 7), -0.3333)
     """
-    t = bars
-    if start is not None:
-        t = t.filter(t.session >= start)
-    if end is not None:
-        t = t.filter(t.session <= end)
+    t = _within(bars, start, end)
     cum = _cumulative(t)
     t = t.mutate(peak_close=t.close.max().over(cum))
     # the peak's session is the latest session so far whose close equals the running peak
@@ -447,10 +574,9 @@ def max_drawdown(
         peak_session=(t.close == t.peak_close).ifelse(t.session, ibis.null()).max().over(cum),
         drawdown=t.close / t.peak_close - 1,
     )
-    deepest = ibis.row_number().over(group_by=t.symbol, order_by=[t.drawdown, t.session])
-    t = t.mutate(_n=deepest).filter(ibis._._n == 0)
+    t = _first(t, t.drawdown, t.session)
     return t.select(
-        "symbol",
+        *_keys(t),
         "peak_session",
         "peak_close",
         trough_session=t.session,
@@ -459,10 +585,9 @@ def max_drawdown(
     )
 
 
-def pullback_after(bars: ir.Table, after: dt.date, until: dt.date) -> ir.Table:
+def pullback_after(bars: ir.Table, after: Day, until: Day) -> ir.Table:
     """The deepest peak-to-trough pullback of the close in the sessions after ``after``
-    through ``until``, the peak counted from the close on ``after`` (a pullback "in the
-    coming weeks" starts from where the market stood when it was called).
+    through ``until``, the peak counted from the close on ``after``.
 
     Examples
     --------
@@ -472,14 +597,62 @@ def pullback_after(bars: ir.Table, after: dt.date, until: dt.date) -> ir.Table:
     >>> p["peak_session"].item(), round(p["drawdown"].item(), 4)
     (datetime.date(2025, 1, 6), -0.2727)
     """
-    start = bars.filter(bars.session <= after).session.max()
-    return max_drawdown(bars.filter(bars.session >= start), end=until)
+    start = close_on_or_before(bars, after, "_start").select(*_keys(bars), "_start_session")
+    t = bars.join(start, _keys(bars))
+    t = t.filter(t.session >= t._start_session).drop("_start_session")
+    return max_drawdown(t, end=until)
+
+
+def fall_from(bars: ir.Table, reference: Day, until: Day) -> ir.Table:
+    """How far the close fell below its level at ``reference`` (the last close on or before
+    it) in the sessions after it through ``until``, and the best and worst closes of that path.
+
+    Returns
+    -------
+    ibis.Table
+        ``symbol, [view,] reference_session, reference_close, trough_session, trough_close,
+        fall`` (``trough_close / reference_close - 1``, negative when it fell), ``best_session,
+        best_close, rise`` (the highest close against the reference), and ``sessions``.
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> f = fall_from(example_bars(closes=[10, 12, 9, 11, 8, 13]), dt.date(2025, 1, 3),
+    ...               dt.date(2025, 1, 8)).to_polars()
+    >>> f["reference_close"].item(), f["trough_close"].item(), round(f["fall"].item(), 4)
+    (9.0, 8.0, -0.1111)
+    >>> f["best_close"].item(), f["sessions"].item()
+    (13.0, 3)
+    """
+    ref = close_on_or_before(bars, reference, "reference")
+    keys = _keys(bars)
+    t = bars.join(ref, keys)
+    t = t.filter(t.session > t.reference_session, t.session <= _day(t, until))
+    w = ibis.window(group_by=[t[k] for k in keys])
+    t = t.mutate(
+        _low=t.close.min().over(w), _high=t.close.max().over(w), sessions=t.close.count().over(w)
+    )
+    lows, highs = t.filter(t.close == t._low), t.filter(t.close == t._high)
+    trough = _first(lows, lows.session).select(
+        *keys,
+        "reference_session",
+        "reference_close",
+        "sessions",
+        trough_session="session",
+        trough_close="close",
+    )
+    best = _first(highs, highs.session).select(*keys, best_session="session", best_close="close")
+    out = trough.join(best, keys)
+    return out.mutate(
+        fall=out.trough_close / out.reference_close - 1,
+        rise=out.best_close / out.reference_close - 1,
+    )
 
 
 # -- targets --------------------------------------------------------------------------------
 
 
-def implied_upside(bars: ir.Table, target: float, reference: dt.date) -> ir.Table:
+def implied_upside(bars: ir.Table, target: float, reference: Day) -> ir.Table:
     """Implied upside of ``target`` against the last close on or before ``reference``.
 
     Examples
@@ -489,11 +662,11 @@ def implied_upside(bars: ir.Table, target: float, reference: dt.date) -> ir.Tabl
     >>> u["reference_close"].item(), round(u["implied_upside"].item(), 4)
     (106.0, 0.0094)
     """
-    ref = _last_on_or_before(bars, reference, "reference")
+    ref = close_on_or_before(bars, reference, "reference")
     return ref.mutate(target=ibis.literal(target), implied_upside=target / ref.reference_close - 1)
 
 
-def target_touched(bars: ir.Table, target: float, after: dt.date, horizon_end: dt.date) -> ir.Table:
+def target_touched(bars: ir.Table, target: float, after: Day, horizon_end: Day) -> ir.Table:
     """The first session after ``after`` through ``horizon_end`` whose range reached
     ``target`` (high at or above an upside target, low at or below a downside one, judged
     against the close on ``after``); no row when it never did.
@@ -505,17 +678,17 @@ def target_touched(bars: ir.Table, target: float, after: dt.date, horizon_end: d
     ...                ).execute().session.astype(str).tolist()
     ['2025-01-07']
     """
-    ref = _last_on_or_before(bars, after, "ref")
-    t = bars.filter(bars.session > after, bars.session <= horizon_end)
-    t = t.join(ref, "symbol")
+    ref = close_on_or_before(bars, after, "ref")
+    t = bars.join(ref, _keys(bars))
+    t = t.filter(t.session > t.ref_session, t.session <= _day(t, horizon_end))
     upward = t.ref_close < target
-    reached = upward.ifelse(t.high >= target, t.low <= target)
-    hit = t.filter(reached)
-    first = ibis.row_number().over(group_by=hit.symbol, order_by=hit.session)
-    return hit.mutate(_n=first).filter(ibis._._n == 0).drop("_n")
+    high = t.high.fill_null(t.close)
+    low = t.low.fill_null(t.close)
+    hit = t.filter(upward.ifelse(high >= target, low <= target))
+    return _first(hit, hit.session)
 
 
-def target_met(bars: ir.Table, target: float, horizon_end: dt.date) -> ir.Table:
+def target_met(bars: ir.Table, target: float, horizon_end: Day) -> ir.Table:
     """The close at the horizon (last close on or before ``horizon_end``) against ``target``:
     ``signed_error`` = close / target - 1.
 
@@ -526,11 +699,41 @@ def target_met(bars: ir.Table, target: float, horizon_end: dt.date) -> ir.Table:
     >>> m["met"].item(), round(m["signed_error"].item(), 4)
     (True, 0.08)
     """
-    end = _last_on_or_before(bars, horizon_end, "horizon")
+    end = close_on_or_before(bars, horizon_end, "horizon")
     return end.mutate(
         target=ibis.literal(target),
         met=end.horizon_close >= target,
         signed_error=end.horizon_close / target - 1,
+    )
+
+
+def group_medians(returns: ir.Table, groups: Mapping[str, Sequence[str]]) -> ir.Table:
+    """The median of ``period_return`` over each named group of symbols, with how many
+    members had a return (an exact median: the middle value, or the mean of the two middle
+    values, on every engine).
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> bars = ibis.union(example_bars("A"), example_bars("B", closes=[50, 50, 50, 51, 51, 60]),
+    ...                   example_bars("C", closes=[10, 10, 10, 10, 10, 11]))
+    >>> r = period_return(bars, dt.date(2024, 12, 31), dt.date(2025, 1, 8))
+    >>> m = group_medians(r, {"ab": ["A", "B"], "c": ["C"]}).order_by("group").to_polars()
+    >>> m.select("group", "members", pl.col("median_return").round(3)).rows()
+    [('ab', 2, 0.14), ('c', 1, 0.1)]
+    """
+    rows = [(g, s) for g, members in groups.items() for s in members]
+    member = ibis.memtable(pl.DataFrame(rows, schema=["group", "symbol"], orient="row"))
+    t = returns.filter(returns.period_return.notnull()).join(member, "symbol")
+    keys = [*_keys(t, ("view",)), "group"]
+    by = [t[k] for k in keys]
+    t = t.mutate(
+        _i=ibis.row_number().over(group_by=by, order_by=t.period_return),
+        _n=t.count().over(ibis.window(group_by=by)),
+    )
+    middle = t.filter((t._i == (t._n - 1) // 2) | (t._i == t._n // 2))
+    return middle.group_by(keys).agg(
+        median_return=middle.period_return.mean(), members=middle._n.max()
     )
 
 
@@ -544,7 +747,6 @@ def factor_premia(obs: ir.Table, series: str, first_year: int, last_year: int) -
     Examples
     --------
     >>> from analysis.examples import example_factor
-    >>> import polars as pl
     >>> p = factor_premia(example_factor(), "FF3:SMB:A", 2000, 2002).to_polars()
     >>> p.select("years", "arithmetic_mean", pl.col("geometric_mean").round(4)).row(0)
     (3, 2.0, 1.8152)
@@ -552,7 +754,7 @@ def factor_premia(obs: ir.Table, series: str, first_year: int, last_year: int) -
     t = obs.filter(obs.series == series)
     year = t.period.cast("int64")
     t = t.filter(year >= first_year, year <= last_year)
-    agg = t.agg(
+    agg = t.group_by(_keys(t, SERIES_KEYS)).agg(
         years=t.count(),
         first_period=t.period.min(),
         last_period=t.period.max(),
@@ -575,8 +777,32 @@ def rate_changes(obs: ir.Table, series: str) -> ir.Table:
     [('2024-09-19', -50.0, 'cut')]
     """
     t = obs.filter(obs.series == series)
-    w = ibis.window(order_by=t.period)
-    t = t.mutate(previous=t.value.lag().over(w))
+    t = t.mutate(previous=t.value.lag().over(_by(t, SERIES_KEYS, order="period")))
     changed = t.filter(t.previous.notnull() & (t.value != t.previous))
     change = ((changed.value - changed.previous) * 100).round(2)
     return changed.mutate(change_bp=change, direction=(change < 0).ifelse("cut", "hike"))
+
+
+def observation_change(obs: ir.Table, series: str, after: Day, through: Day) -> ir.Table:
+    """The change of an observation series from its last value on or before ``after`` to its
+    last value on or before ``through`` (periods are ISO dates).
+
+    Examples
+    --------
+    >>> from analysis.examples import example_rates
+    >>> c = observation_change(example_rates(), "FRED:DFEDTARU", dt.date(2024, 9, 17),
+    ...                        dt.date(2024, 9, 20)).to_polars()
+    >>> c["start_value"].item(), c["end_value"].item(), c["change"].item()
+    (5.5, 5.0, -0.5)
+    """
+    t = obs.filter(obs.series == series)
+    t = t.mutate(_day=t.period.cast("date"))
+    keys = _keys(t, SERIES_KEYS)
+
+    def last(day: Day, prefix: str) -> ir.Table:
+        upto = t.filter(t._day <= _day(t, day))
+        row = _first(upto, ibis.desc(upto._day), keys=SERIES_KEYS)
+        return row.select(*keys, **{f"{prefix}_period": row.period, f"{prefix}_value": row.value})
+
+    both = last(after, "start").join(last(through, "end"), keys)
+    return both.mutate(change=both.end_value - both.start_value)

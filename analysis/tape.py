@@ -1,17 +1,38 @@
-"""The tape: the facts known at a cut, as lazy ibis tables over the log's Parquet files.
+"""The tape: the facts known at a cut, as lazy ibis tables over one version of the event log.
 
-This is the only way analysis reads prices and observations. A :class:`Tape` pins one version
-of the event log (the Delta snapshot's data files, read by DuckDB through ibis with filter
-pushdown; nothing is materialised in Python) and answers, for a cut ``(known_at, recorded_by)``:
+This is the only way analysis reads prices and observations, and :meth:`Tape.fold` is the only
+place the bitemporal fold is written. A :class:`Tape` pins one version of the log (the Delta
+snapshot's data files, scanned by the backend's engine; nothing is materialised in Python) and
+answers, for a cut ``(known_at, recorded_by)``:
 
-- :meth:`Tape.facts`: per natural key the latest event with ``valid_at <= known_at`` and
-  ``recorded_at <= recorded_by``, retractions applied (the same fold as ``store.log.as_of``);
-- :meth:`Tape.bars` / :meth:`Tape.observations`: those facts as price bars or observations,
-  one row per symbol and session (period), taken from the catalog's preferred feed, or from one
-  feed on request;
+- :meth:`Tape.fold`: per natural key ``(stream, key)`` the latest event recorded by
+  ``recorded_by``, retracted events removed (if the latest version is retracted, the one before
+  it is the fact again);
+- :meth:`Tape.facts`: the fold as known at ``known_at``: its facts with ``valid_at <= known_at``;
+- :meth:`Tape.bars` / :meth:`Tape.observations`: those facts as price bars or observations, one
+  row per symbol and session (period), from the catalog's preferred feeds or from one feed;
 - :meth:`Tape.session_in_progress`: when ``known_at`` falls inside a trading session, that
-  session's *final* bar, marked ``in_progress``. It is never part of the closed tape; claims
-  about a session as it unfolds are checked against it and say so.
+  session's *final* bar, marked ``in_progress``. It is never part of the closed tape.
+
+Filtering the fold by valid time equals folding the valid-time cut because every version of a
+fact shares its ``valid_at`` (a bar is valid at its session's close, an observation at its
+publication rule): the versions of a fact are either all known at a cut or none is. So the fold
+is computed once per ``recorded_by`` and every cut is a filter.
+
+Examples
+--------
+>>> import datetime as dt
+>>> from store import MemoryEventLog, PriceBar, batch
+>>> log = MemoryEventLog()
+>>> close = dt.datetime(2025, 1, 2, 21, tzinfo=dt.UTC)
+>>> bar = PriceBar("^A", "demo", dt.date(2025, 1, 2), close - dt.timedelta(hours=6.5), close,
+...                100.0, 102.0, 99.0, 101.0, "doc")
+>>> _ = log.append(batch([bar]))
+>>> tape = Tape(log)
+>>> tape.run(tape.bars(close, symbols=["^A"]))["close"].to_list()
+[101.0]
+>>> tape.run(tape.bars(close - dt.timedelta(seconds=1), symbols=["^A"])).height
+0
 """
 
 from __future__ import annotations
@@ -23,10 +44,23 @@ import ibis
 import ibis.expr.types as ir
 import polars as pl
 
-from store import EVENT_SCHEMA, EventLog
+from analysis.backends import Backend, backend_for, backend_named
+from store import EVENT_SCHEMA
+from store.log import EventLog
+from store.memory import MemoryEventLog
 from store.reference.calendar import session_bounds
 from store.reference.catalog import load_catalog
 from store.reference.clock import NEW_YORK, utc
+
+__all__ = [
+    "BAR_COLUMNS",
+    "OBSERVATION_COLUMNS",
+    "UNRANKED",
+    "Tape",
+    "adjust",
+    "preference_ranks",
+    "tape",
+]
 
 BAR_COLUMNS = (
     "symbol",
@@ -42,8 +76,19 @@ BAR_COLUMNS = (
     "volume",
     "recorded_at",
     "event_id",
+    "source",
 )
-OBSERVATION_COLUMNS = ("series", "feed", "period", "value", "unit", "valid_at", "recorded_at")
+OBSERVATION_COLUMNS = (
+    "series",
+    "feed",
+    "period",
+    "value",
+    "unit",
+    "valid_at",
+    "recorded_at",
+    "event_id",
+    "source",
+)
 # Feeds a catalog does not rank still fill gaps, after every ranked feed, in name order.
 UNRANKED = 1_000
 
@@ -54,47 +99,92 @@ class Tape:
     Parameters
     ----------
     log
-        The event log (default: the store at ``TAPECHECK_STORE``).
+        The event log (default: the store at ``TAPECHECK_STORE``); a Delta ``EventLog`` or an
+        in-memory ``MemoryEventLog``.
     version
-        The Delta version to read (default: the latest). Reports cite it.
+        The log version to read (default: the latest). Reports cite it.
+    backend
+        ``duckdb`` (default, or ``$TAPECHECK_BACKEND``) or ``pyspark``.
     con
-        An ibis backend connection (default: a fresh in-process DuckDB).
+        An existing ibis connection to run on (its backend is used).
     cache
-        Load the snapshot into the backend once (in DuckDB's memory, never Python's) instead
-        of scanning its Parquet files on every query. For many small queries over one
-        version (the claims engine, notebooks); results are identical.
+        Keep each fold on the engine (a temporary table on DuckDB, a cached view on Spark) so
+        that many queries over one version (the claims engine, notebooks) fold once.
     """
 
     def __init__(
         self,
-        log: EventLog | None = None,
+        log: EventLog | MemoryEventLog | None = None,
         *,
         version: int | None = None,
+        backend: str | None = None,
         con: ibis.BaseBackend | None = None,
         cache: bool = False,
     ) -> None:
         self.log = log if log is not None else EventLog.open()
-        self.snapshot = self.log.snapshot(version)
-        self.version = self.snapshot.version
-        self.con = con if con is not None else ibis.duckdb.connect()
-        if self.con.name == "duckdb":
-            # timestamps are compared in UTC whatever the user's machine is set to
-            self.con.raw_sql("SET TimeZone = 'UTC'")
-        self._events = self._scan()
-        if cache and self.snapshot.files:
-            self._events = self.con.create_table(
-                f"tapecheck_events_v{self.version}_cached", self._events, temp=True
-            )
+        self.backend: Backend = backend_for(con) if con is not None else backend_named(backend)
+        self.con = con if con is not None else self.backend.connect()
+        self.cache = cache
+        if isinstance(self.log, MemoryEventLog):
+            self.version = self.log.version() if version is None else version
+            frame = self.log.scan(self.version).collect()
+            self._events = self.backend.upload(self.con, frame)
+        else:
+            snapshot = self.log.snapshot(version)
+            self.snapshot = snapshot
+            self.version = snapshot.version
+            self._events = self.backend.scan(self.con, snapshot.files, EVENT_SCHEMA)
+        self._folds: dict[dt.datetime | None, ir.Table] = {}
+        self._ranks: dict[bool, ir.Table] = {}
 
-    def _scan(self) -> ir.Table:
-        if not self.snapshot.files:
-            empty = pl.DataFrame(schema=EVENT_SCHEMA)
-            return self.con.create_table(f"tapecheck_events_v{self.version}", empty, temp=True)
-        return self.con.read_parquet(
-            list(self.snapshot.files), table_name=f"tapecheck_events_v{self.version}"
+    # -- running ---------------------------------------------------------------------------------
+
+    def run(self, expr: ir.Expr) -> pl.DataFrame:
+        """Execute an expression over this tape on the tape's own connection."""
+        return self.backend.to_polars(self.con, expr)
+
+    def upload(self, frame: pl.DataFrame) -> ir.Table:
+        """A small frame as a table on the tape's engine (to join with the tape)."""
+        return self.backend.upload(self.con, frame)
+
+    def keep(self, expr: ir.Table) -> ir.Table:
+        """Compute ``expr`` once on the engine and keep it for later queries."""
+        return self.backend.keep(self.con, expr)
+
+    # -- the fold --------------------------------------------------------------------------------
+
+    def fold(
+        self, recorded_by: dt.datetime | None = None, *, entities: list[str] | None = None
+    ) -> ir.Table:
+        """Per natural key, the latest event recorded by ``recorded_by`` (default: everything
+        in the pinned version), retracted events removed; facts of every valid time.
+
+        ``entities`` (symbols or series) narrows the scan before the fold; every version of a
+        fact shares its entity, so this never changes which version wins.
+        """
+        cut = utc(recorded_by) if recorded_by is not None else None
+        if self.cache and entities is None:
+            if cut not in self._folds:
+                self._folds[cut] = self.keep(self._fold(cut, None))
+            return self._folds[cut]
+        if self.cache:
+            return _of_entities(self.fold(recorded_by), entities)
+        return self._fold(cut, entities)
+
+    def _fold(self, recorded_by: dt.datetime | None, entities: list[str] | None) -> ir.Table:
+        e = self._events
+        if recorded_by is not None:
+            e = e.filter(e.recorded_at <= recorded_by)
+        if entities is not None:
+            e = e.filter((e.event_type == "Retraction") | _entity(e).isin(entities))
+        retracted = e.filter(e.event_type == "Retraction").select(retracted_id=e.retracts)
+        facts = e.filter(e.event_type != "Retraction")
+        facts = facts.anti_join(retracted, facts.event_id == retracted.retracted_id)
+        latest = ibis.row_number().over(
+            group_by=[facts.stream, facts.key],
+            order_by=[ibis.desc(facts.recorded_at), ibis.desc(facts.event_id)],
         )
-
-    # -- the fold ------------------------------------------------------------------------------
+        return facts.mutate(_rank=latest).filter(ibis._._rank == 0).drop("_rank")
 
     def facts(
         self,
@@ -105,29 +195,14 @@ class Tape:
         entities: list[str] | None = None,
     ) -> ir.Table:
         """The facts known at ``known_at`` by a reader who saw what was recorded by
-        ``recorded_by`` (default: everything in the pinned version).
-
-        ``entities`` (symbols or series) narrows the scan before the fold; every version of a
-        fact shares its entity, so this never changes which version wins.
-        """
-        e = self._events
-        if recorded_by is not None:
-            e = e.filter(e.recorded_at <= utc(recorded_by))
-        if entities is not None:
-            entity = e.symbol.fill_null(e.series)
-            e = e.filter((e.event_type == "Retraction") | entity.isin(entities))
-        retracted = e.filter(e.event_type == "Retraction").select(retracted_id=e.retracts)
-        facts = e.filter(e.event_type != "Retraction", e.valid_at <= utc(known_at))
+        ``recorded_by``: the fold, cut at ``valid_at <= known_at``."""
+        facts = self.fold(recorded_by, entities=entities)
+        facts = facts.filter(facts.valid_at <= utc(known_at))
         if event_type is not None:
             facts = facts.filter(facts.event_type == event_type)
-        facts = facts.anti_join(retracted, facts.event_id == retracted.retracted_id)
-        latest = ibis.row_number().over(
-            group_by=[facts.stream, facts.key],
-            order_by=[ibis.desc(facts.recorded_at), ibis.desc(facts.event_id)],
-        )
-        return facts.mutate(_rank=latest).filter(ibis._._rank == 0).drop("_rank")
+        return facts
 
-    # -- bars and observations -----------------------------------------------------------------
+    # -- bars and observations -------------------------------------------------------------------
 
     def bars(
         self,
@@ -143,7 +218,7 @@ class Tape:
         Parameters
         ----------
         symbols
-            Restrict to these symbols (pushed down to the Parquet scan).
+            Restrict to these symbols (pushed down to the scan).
         source
             Read only this feed; default: the catalog's preferred feeds, the first having
             priority and later ones filling sessions it lacks.
@@ -152,18 +227,18 @@ class Tape:
             becomes the adjusted close and ``open/high/low`` are null where they are unadjusted.
         """
         facts = self.facts(known_at, recorded_by, event_type="PriceBar", entities=symbols)
-        bars = facts.select(*BAR_COLUMNS)
+        return self.choose_bars(facts.select(*BAR_COLUMNS), source=source, adjusted=adjusted)
+
+    def choose_bars(
+        self, bars: ir.Table, *, source: str | None = None, adjusted: bool = False
+    ) -> ir.Table:
+        """One row per symbol and session out of bars of every feed: the preferred feeds
+        (adjusted prices when asked), or one feed."""
         if adjusted:
-            adj = bars.adj_close.notnull()
-            bars = bars.mutate(
-                close=adj.ifelse(bars.adj_close, bars.close),
-                open=adj.ifelse(ibis.null(), bars.open),
-                high=adj.ifelse(ibis.null(), bars.high),
-                low=adj.ifelse(ibis.null(), bars.low),
-            )
+            bars = adjust(bars)
         if source is not None:
             return bars.filter(bars.feed == source)
-        return self._preferred(bars, "symbol", "session", adjusted=adjusted)
+        return self.prefer(bars, "symbol", "session", adjusted=adjusted)
 
     def observations(
         self,
@@ -175,10 +250,13 @@ class Tape:
     ) -> ir.Table:
         """Observations (FRED series, French factors) known at the cut, one row per period."""
         facts = self.facts(known_at, recorded_by, event_type="Observation", entities=series)
-        obs = facts.select(*OBSERVATION_COLUMNS)
+        return self.choose_observations(facts.select(*OBSERVATION_COLUMNS), source=source)
+
+    def choose_observations(self, obs: ir.Table, *, source: str | None = None) -> ir.Table:
+        """One row per series and period: the preferred feeds, or one feed."""
         if source is not None:
             return obs.filter(obs.feed == source)
-        return self._preferred(obs, "series", "period", adjusted=False)
+        return self.prefer(obs, "series", "period", adjusted=False)
 
     def view(
         self,
@@ -192,14 +270,21 @@ class Tape:
         if source is not None:
             return facts.filter((facts.feed == source) | facts.feed.isnull())
         facts = facts.mutate(_entity=facts.symbol.fill_null(facts.series).fill_null(facts.stream))
-        return self._preferred(facts, "_entity", "key", adjusted=False).drop("_entity")
+        return self.prefer(facts, "_entity", "key", adjusted=False).drop("_entity")
 
-    def _preferred(self, table: ir.Table, entity: str, key: str, *, adjusted: bool) -> ir.Table:
-        ranks = preference_ranks(adjusted=adjusted)
+    def ranks(self, *, adjusted: bool) -> ir.Table:
+        """The catalog's feed priorities on this tape's engine: ``entity, rank_feed, feed_rank``."""
+        if adjusted not in self._ranks:
+            self._ranks[adjusted] = self.upload(preference_ranks(adjusted=adjusted))
+        return self._ranks[adjusted]
+
+    def prefer(self, table: ir.Table, entity: str, key: str, *, adjusted: bool) -> ir.Table:
+        """One row per ``(entity, key)`` from facts of several feeds: the catalog's first
+        feed where it has the fact, later feeds filling what it lacks, unranked feeds last."""
         if adjusted:
             # with adjusted prices asked for, only feeds that carry them qualify
             table = table.filter(table.close.notnull())
-        ranks_t = ibis.memtable(ranks)
+        ranks_t = self.ranks(adjusted=adjusted)
         # a catalog id names a series (FRED:DFF) or a family of them (FF3 covers FF3:SMB:A)
         same = (table[entity] == ranks_t.entity) | table[entity].startswith(ranks_t.entity + ":")
         ranked = table.left_join(ranks_t, [same, table.feed == ranks_t.rank_feed])
@@ -212,7 +297,7 @@ class Tape:
         picked = ranked.mutate(_pick=best).filter(ibis._._pick == 0)
         return picked.drop("_pick", "_rank", "feed_rank", "entity", "rank_feed")
 
-    # -- the session in progress ---------------------------------------------------------------
+    # -- the session in progress -----------------------------------------------------------------
 
     def session_in_progress(
         self,
@@ -229,12 +314,32 @@ class Tape:
         against this bar, never against the closed tape (which cannot contain it yet).
         """
         known_at = utc(known_at)
-        bounds = session_bounds(known_at.astimezone(NEW_YORK).date())
+        session = known_at.astimezone(NEW_YORK).date()
+        bounds = session_bounds(session)
         if bounds is None or not (bounds[0] <= known_at < bounds[1]):
             return None
-        session = known_at.astimezone(NEW_YORK).date()
         final = self.bars(bounds[1], recorded_by, symbols=symbols, source=source)
         return final.filter(final.session == session).mutate(in_progress=ibis.literal(True))
+
+
+def adjust(bars: ir.Table) -> ir.Table:
+    """Dividend-adjusted prices: ``close`` is the adjusted close where a feed has one, and
+    ``open/high/low`` are null there (they are quoted, not adjusted)."""
+    adj = bars.adj_close.notnull()
+    return bars.mutate(
+        close=adj.ifelse(bars.adj_close, bars.close),
+        open=adj.ifelse(ibis.null(), bars.open),
+        high=adj.ifelse(ibis.null(), bars.high),
+        low=adj.ifelse(ibis.null(), bars.low),
+    )
+
+
+def _entity(events: ir.Table) -> ir.StringColumn:
+    return events.symbol.fill_null(events.series)
+
+
+def _of_entities(facts: ir.Table, entities: list[str]) -> ir.Table:
+    return facts.filter(_entity(facts).isin(entities))
 
 
 def preference_ranks(*, adjusted: bool) -> pl.DataFrame:

@@ -41,7 +41,7 @@ from analysis.claims.calls import record_calls
 from analysis.claims.loader import load_articles
 
 record_calls(bench.log, load_articles(None))
-bench.log.read().filter(pl.col("event_type") == "AnalystCall").select(
+bench.log.events().filter(pl.col("event_type") == "AnalystCall").select(
     "key", "firm", "analyst", "call_kind", "subjects", "value", "horizon_end", "valid_at"
 )
 

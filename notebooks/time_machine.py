@@ -27,7 +27,7 @@ import datetime as dt
 import polars as pl
 
 from analysis.notebook import Workbench, configure_altair
-from store.ingest.sources import compare_sources
+from analysis.sources import compare_sources
 
 configure_altair()
 bench = Workbench()

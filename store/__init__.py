@@ -1,7 +1,8 @@
 """tapecheck's event store: an append-only, bitemporal log of market facts on Delta Lake.
 
 The public surface is small: build events (typed payloads or frame builders), append them to
-a log, and read the log as of a valid-time and a recorded-time cut.
+a log, and read the log back (every event, one fact's history, a version's data files). The
+facts known at a cut are folded from the log by :mod:`analysis.tape`.
 
 >>> import datetime as dt
 >>> from store import MemoryEventLog, Observation, batch
@@ -10,10 +11,10 @@ a log, and read the log as of a valid-time and a recorded-time cut.
 >>> obs = Observation("FRED:DFEDTARU", "demo", "2025-09-18", 4.25, "percent", t, "doc")
 >>> log.append(batch([obs])).added
 1
->>> log.read(known_at=t).get_column("value").to_list()
-[4.25]
->>> log.read(known_at=t - dt.timedelta(seconds=1)).height
+>>> log.append(batch([obs])).added
 0
+>>> log.events().get_column("value").to_list()
+[4.25]
 """
 
 from store.errors import BadInput, ConcurrencyExhausted, NotAStore, StoreMissing, TapecheckError
@@ -30,7 +31,7 @@ from store.events import (
     price_bars_frame,
 )
 from store.fsck import FsckReport, fsck
-from store.log import AppendResult, EventLog, Snapshot, as_of
+from store.log import AppendResult, EventLog, Snapshot
 from store.memory import MemoryEventLog
 
 __all__ = [
@@ -50,7 +51,6 @@ __all__ = [
     "Snapshot",
     "StoreMissing",
     "TapecheckError",
-    "as_of",
     "batch",
     "call_stream",
     "fsck",

@@ -23,7 +23,7 @@ from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from store.config import store_path
 from store.errors import ConcurrencyExhausted, NotAStore, StoreMissing
-from store.events import EVENT_SCHEMA, EventType, event_ids, record_hashes
+from store.events import EVENT_SCHEMA, event_ids, record_hashes
 from store.reference.clock import utc
 from store.validate import validate_batch
 
@@ -34,8 +34,6 @@ STORE_FORMAT = 1
 
 # Total order of the raw log: when it was learned, then the fact, then the id as tie-break.
 LOG_ORDER = ("recorded_at", "stream", "valid_at", "key", "event_id")
-# Order of an as-of view: one row per fact, by entity and valid time.
-VIEW_ORDER = ("stream", "valid_at", "key")
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,11 @@ def _local(uri: str) -> str:
 
 
 class LogReads:
-    """The read API every storage adapter shares; an adapter supplies ``scan(version)``."""
+    """The read API every storage adapter shares; an adapter supplies ``scan(version)``.
+
+    The store reads its log as a log (every event, one fact's history, counts per stream);
+    folding it into the facts known at a cut is the tape's job (:mod:`analysis.tape`).
+    """
 
     def scan(self, version: int | None = None) -> pl.LazyFrame:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -76,21 +78,6 @@ class LogReads:
     def events(self, version: int | None = None) -> pl.DataFrame:
         """The whole log in its stable total order (recorded, stream, valid, key, id)."""
         return self.scan(version).sort(list(LOG_ORDER)).collect()
-
-    def read(
-        self,
-        known_at: dt.datetime | None = None,
-        recorded_by: dt.datetime | None = None,
-        *,
-        version: int | None = None,
-        streams: list[str] | None = None,
-        event_type: EventType | None = None,
-    ) -> pl.DataFrame:
-        """The facts as known at ``known_at`` by a reader who saw what was recorded by
-        ``recorded_by``: per natural key, the latest version with ``valid_at <= known_at`` and
-        ``recorded_at <= recorded_by``, with retracted events removed. ``None`` means no cut.
-        """
-        return as_of(self.scan(version), known_at, recorded_by, streams, event_type).collect()
 
     def history(self, stream: str, key: str, *, version: int | None = None) -> pl.DataFrame:
         """Every version of one fact, retractions included, in recording order."""
@@ -287,35 +274,6 @@ class EventLog(LogReads):
         if not snap.files:
             return pl.DataFrame(schema=EVENT_SCHEMA).lazy()
         return pl.scan_parquet(list(snap.files), schema=EVENT_SCHEMA)
-
-
-def as_of(
-    events: pl.LazyFrame,
-    known_at: dt.datetime | None,
-    recorded_by: dt.datetime | None,
-    streams: list[str] | None = None,
-    event_type: EventType | None = None,
-) -> pl.LazyFrame:
-    """The bitemporal fold as a lazy Polars plan (the reference reader of the log)."""
-    if recorded_by is not None:
-        events = events.filter(pl.col("recorded_at") <= utc(recorded_by))
-    if streams is not None:
-        events = events.filter(pl.col("stream").is_in(streams))
-    retracted = events.filter(pl.col("event_type") == EventType.RETRACTION.value).select(
-        pl.col("retracts").alias("event_id")
-    )
-    facts = events.filter(pl.col("event_type") != EventType.RETRACTION.value)
-    if event_type is not None:
-        facts = facts.filter(pl.col("event_type") == EventType(event_type).value)
-    if known_at is not None:
-        facts = facts.filter(pl.col("valid_at") <= utc(known_at))
-    facts = facts.join(retracted, on="event_id", how="anti")
-    # Latest recorded version per fact; equal recording times (possible only when a caller
-    # stamps them) fall back to the larger event id, so the choice never depends on file order.
-    fact = ["stream", "key"]
-    latest = facts.filter(pl.col("recorded_at") == pl.col("recorded_at").max().over(fact))
-    latest = latest.filter(pl.col("event_id") == pl.col("event_id").max().over(fact))
-    return latest.sort(list(VIEW_ORDER))
 
 
 def _sources(frame: pl.DataFrame) -> str:

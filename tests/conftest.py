@@ -6,54 +6,12 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
-import polars as pl
 import pytest
 
-from store import EventLog, MemoryEventLog, PriceBar, batch
+from store import EventLog, MemoryEventLog
+from store.contract import bars_batch, session_bar  # noqa: F401  (shared builders)
 
 UTC = dt.UTC
-
-
-def session_bar(
-    session: dt.date,
-    close: float,
-    *,
-    symbol: str = "^TST",
-    feed: str = "unit",
-    spread: float = 1.0,
-    source: str = "tests",
-) -> PriceBar:
-    """A plain 14:30-21:00 UTC bar around ``close`` (calendar-free: the store needs no calendar)."""
-    start = dt.datetime(session.year, session.month, session.day, 14, 30, tzinfo=UTC)
-    end = dt.datetime(session.year, session.month, session.day, 21, 0, tzinfo=UTC)
-    return PriceBar(
-        symbol=symbol,
-        feed=feed,
-        session=session,
-        bar_start=start,
-        bar_end=end,
-        open=close,
-        high=close + spread,
-        low=close - spread,
-        close=close,
-        source=source,
-    )
-
-
-def bars_batch(
-    n: int,
-    *,
-    start: dt.date = dt.date(2025, 1, 1),
-    base: float = 100.0,
-    symbol: str = "^TST",
-    feed: str = "unit",
-    source: str = "tests",
-) -> pl.DataFrame:
-    """``n`` consecutive daily bars as one batch frame."""
-    return batch(
-        session_bar(start + dt.timedelta(days=i), base + i, symbol=symbol, feed=feed, source=source)
-        for i in range(n)
-    )
 
 
 def tree_fingerprint(root: Path) -> dict[str, str]:

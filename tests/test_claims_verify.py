@@ -14,7 +14,7 @@ import pytest
 from conftest import run_tapecheck
 
 from analysis.claims.commands import run_verify
-from analysis.claims.outcome import VERDICTS
+from analysis.claims.verdict import VERDICTS
 
 KINDS = {"P": "as_published", "F": "forecast", "C": "call", "N": "not_checkable"}
 
@@ -146,7 +146,7 @@ def test_the_rewrite_table_shows_changed_assertions(verified):
 def test_calls_are_recorded_once(real_log, verified):
     import polars as pl
 
-    calls = real_log.read().filter(pl.col("event_type") == "AnalystCall")
+    calls = real_log.events().filter(pl.col("event_type") == "AnalystCall")
     assert calls.height == 9
     assert set(calls["key"]) >= {"C/C16", "A/A11", "B/B17"}
     row = calls.filter(pl.col("key") == "C/C16").row(0, named=True)

@@ -8,10 +8,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from analysis.sources import compare_sources, feeds_overview
 from store.config import data_path
 from store.events import EventType
 from store.ingest.run import IngestResult, ingest_catalog
-from store.ingest.sources import compare_sources, feeds_overview
 from store.ingest.stamping import stamp_sessions
 from store.log import EventLog
 from store.reference.calendar import session_bounds
@@ -66,8 +66,14 @@ def test_every_source_is_its_own_stream(ingested) -> None:
 @needs_data
 def test_bars_close_at_the_xnys_close_early_closes_included(ingested) -> None:
     log, _ = ingested
-    view = log.read(streams=["^RUT@heliar"]).filter(
-        pl.col("session").is_in([dt.date(2025, 11, 28), dt.date(2025, 7, 1), dt.date(2025, 1, 3)])
+    view = (
+        log.events()
+        .filter(pl.col("stream") == "^RUT@heliar")
+        .filter(
+            pl.col("session").is_in(
+                [dt.date(2025, 11, 28), dt.date(2025, 7, 1), dt.date(2025, 1, 3)]
+            )
+        )
     )
     ends = dict(zip(view.get_column("session"), view.get_column("valid_at"), strict=True))
     assert ends[dt.date(2025, 11, 28)] == dt.datetime(2025, 11, 28, 18, tzinfo=dt.UTC)
@@ -78,11 +84,16 @@ def test_bars_close_at_the_xnys_close_early_closes_included(ingested) -> None:
 @needs_data
 def test_as_of_read_sees_the_fed_cut_only_once_public(ingested) -> None:
     log, _ = ingested
-    stream = ["FRED:DFEDTARU@jonsflow"]
-    before = log.read(known_at=dt.datetime(2024, 9, 19, 3, 59, tzinfo=dt.UTC), streams=stream)
-    after = log.read(known_at=dt.datetime(2024, 9, 19, 4, 0, tzinfo=dt.UTC), streams=stream)
-    assert before.sort("valid_at").get_column("value")[-1] == 5.5
-    assert after.sort("valid_at").get_column("value")[-1] == 5.0
+    from analysis.tape import Tape
+
+    tape = Tape(log)
+
+    def seen(known_at: dt.datetime) -> pl.DataFrame:
+        obs = tape.observations(known_at, series=["FRED:DFEDTARU"], source="jonsflow")
+        return tape.run(obs).sort("valid_at")
+
+    assert seen(dt.datetime(2024, 9, 19, 3, 59, tzinfo=dt.UTC))["value"][-1] == 5.5
+    assert seen(dt.datetime(2024, 9, 19, 4, 0, tzinfo=dt.UTC))["value"][-1] == 5.0
 
 
 @needs_data

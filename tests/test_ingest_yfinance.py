@@ -73,7 +73,7 @@ def test_download_then_ingest_through_the_fake(monkeypatch, tmp_path: Path) -> N
     result = ingest_download(log, "^RUT", start=dt.date(2025, 11, 1))
     assert result.added == 3
     assert fake.calls[0]["auto_adjust"] is False  # type: ignore[attr-defined]
-    view = log.read(streams=["^RUT@yfinance"])
+    view = log.events().filter(pl.col("stream") == "^RUT@yfinance")
     early = view.filter(pl.col("session") == dt.date(2025, 11, 28))
     assert early.get_column("valid_at")[0] == dt.datetime(2025, 11, 28, 18, tzinfo=dt.UTC)
     assert ingest_download(log, "^RUT", start=dt.date(2025, 11, 1)).added == 0

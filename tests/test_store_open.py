@@ -13,7 +13,7 @@ def test_create_then_reopen(tmp_path):
     log = EventLog.open(tmp_path / "s", create=True)
     log.append(bars_batch(2))
     again = EventLog.open(tmp_path / "s")
-    assert again.read().height == 2
+    assert again.events().height == 2
 
 
 def test_refuses_a_folder_that_is_not_a_store(tmp_path):

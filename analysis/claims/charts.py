@@ -191,10 +191,7 @@ def _marks(frame: pl.DataFrame, what: str, color: str, size: int = 60) -> alt.Ch
 def _moving_average(
     ctx: Context, symbol: str, sessions: int, start: dt.date, end: dt.date, after: bool
 ) -> alt.Chart:
-    from analysis import signals as sg
-
-    table = ctx.after(symbol) if after else ctx.closed(symbol)
-    sma = sg.moving_average(table, sessions).to_polars()
+    sma = ctx.moving_average_frame(symbol, sessions, now=after)
     sma = sma.filter(pl.col("session").is_between(start, end)).select("session", "sma")
     return (
         alt.Chart(sma)

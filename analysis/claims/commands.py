@@ -191,7 +191,7 @@ def calls_command(store: StoreOption = None) -> None:
     specs = load_articles(None)
     record_calls(log, specs)
     tape = Tape(log, cache=True)
-    recorded = log.read().filter(pl.col("event_type") == "AnalystCall")
+    recorded = tape.run(tape.facts(FAR_FUTURE, event_type="AnalystCall"))
     table = Table(title=f"calls and forecasts (store version {tape.version})")
     for col in ("firm", "analyst", "claim", "call", "horizon", "verdict", "outcome"):
         table.add_column(col, overflow="fold")

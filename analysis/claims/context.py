@@ -1,25 +1,28 @@
-"""What a check sees: the tape at the article's cut, the session in progress, and the tape now.
+"""One article's reading of the tape: its publication cut, and a panel of every view its claims
+are judged on (the preferred feeds, and each other feed of a claim's first series).
 
-An as-published check reads only :meth:`Context.closed` (the tape as known at publication) and,
-when the article came out during a session, :meth:`Context.live` (that session's final bar,
-used only to say whether a statement about the session held at its close or somewhere in its
-range). Forecasts and calls are scored on :meth:`Context.after`, the tape as known now, from the
-publication onward.
+The :class:`Context` builds the panel once per article, so that every claim's signals read one
+fold and evaluate all of their views in one query. Charts and notebooks read its frames (the
+tape at the cut, now, and the session in progress) through the same panel.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from collections.abc import Iterable, Sequence
 
-import ibis
 import ibis.expr.types as ir
 import polars as pl
 
+from analysis import signals as sg
+from analysis.claims.model import ArticleSpec, ClaimSpec
+from analysis.claims.reading import Reading
+from analysis.panel import PREFERRED, Panel, View
 from analysis.tape import Tape
-from store.reference.calendar import session_bounds
-from store.reference.clock import FAR_FUTURE, NEW_YORK, new_york
+from store.reference.catalog import load_catalog
+from store.reference.clock import new_york
+
+__all__ = ["Context", "is_series", "other_feeds", "publication_cut"]
 
 
 def publication_cut(day: dt.date, at: dt.time) -> dt.datetime:
@@ -27,115 +30,153 @@ def publication_cut(day: dt.date, at: dt.time) -> dt.datetime:
     return new_york(day, at)
 
 
-@dataclass
-class Context:
-    """One article's view of the tape (and, optionally, one feed instead of the preferred)."""
+def is_series(name: str) -> bool:
+    """Whether ``name`` is an observation series (FRED, French factors) rather than prices."""
+    spec = load_catalog().entry(name)
+    if spec is not None:
+        return spec.kind in ("macro", "factor")
+    return name.startswith(("FRED:", "FF3", "FFME"))
 
-    tape: Tape
-    known_at: dt.datetime
-    recorded_by: dt.datetime | None = None
-    # one feed for one symbol instead of the preferred ones (cross-source agreement)
-    override: tuple[str, str] | None = None
-    _cache: dict[tuple[object, ...], pl.DataFrame] = field(default_factory=dict, repr=False)
+
+def other_feeds(symbol: str) -> list[str]:
+    """The feeds of a price series other than its first preference (unadjusted only): the
+    sources a verdict is recomputed on to see whether they agree."""
+    spec = load_catalog().entry(symbol)
+    if spec is None or spec.kind in ("macro", "factor"):
+        return []
+    first = spec.preferred[:1]
+    return [s.feed for s in spec.sources if s.feed not in first and not s.adjusted]
+
+
+def _subjects(claims: Iterable[ClaimSpec]) -> list[str]:
+    return [s for c in claims if c.check is not None for s in c.check.subjects()]
+
+
+class Context:
+    """An article at its publication cut, or at several candidate cuts.
+
+    Parameters
+    ----------
+    spec
+        The article.
+    tape
+        The tape (one log version, one engine).
+    recorded_by
+        What the reader had seen recorded (default: everything in the tape's version).
+    days
+        Publication dates to read the article at (default: the spec's date); view 0 is the
+        first of them.
+    claims
+        The claims the panel is built for (default: all of the article's).
+    cross_source
+        Also read each claim's first series from each of its other feeds.
+    """
+
+    def __init__(
+        self,
+        spec: ArticleSpec,
+        tape: Tape,
+        recorded_by: dt.datetime | None = None,
+        *,
+        days: Sequence[dt.date] | None = None,
+        claims: Sequence[ClaimSpec] | None = None,
+        cross_source: bool = True,
+    ) -> None:
+        self.spec = spec
+        self.tape = tape
+        self.recorded_by = recorded_by
+        self.claims = list(claims if claims is not None else spec.claims)
+        self.days = list(days or [spec.published.date])
+        self.cuts = [publication_cut(d, spec.published.time) for d in self.days]
+        views = [View(cut) for cut in self.cuts]
+        self._feed_views: dict[str, list[int]] = {}
+        if cross_source:
+            firsts = {c.check.subjects()[0] for c in self.claims if c.check is not None}
+            for symbol in sorted(firsts):
+                for feed in other_feeds(symbol):
+                    for cut in self.cuts:
+                        self._feed_views.setdefault(symbol, []).append(len(views))
+                        views.append(View(cut, (symbol, feed)))
+        names = _subjects(self.claims)
+        self.panel = Panel(
+            tape,
+            views,
+            symbols=[n for n in names if not is_series(n)],
+            series=[n for n in names if is_series(n)],
+            recorded_by=recorded_by,
+        )
+
+    # -- the publication cut ----------------------------------------------------------------------
+
+    @property
+    def known_at(self) -> dt.datetime:
+        """The (first) publication cut."""
+        return self.cuts[0]
 
     @property
     def day(self) -> dt.date:
-        """The publication date in New York."""
-        return self.known_at.astimezone(NEW_YORK).date()
-
-    @cached_property
-    def in_progress(self) -> bool:
-        """Whether the cut falls inside a trading session."""
-        bounds = session_bounds(self.day)
-        return bounds is not None and bounds[0] <= self.known_at < bounds[1]
+        """The (first) publication date in New York."""
+        return self.panel.views[0].day
 
     @property
-    def source(self) -> str | None:
-        """The overriding feed, for messages."""
-        return self.override[1] if self.override else None
+    def in_progress(self) -> bool:
+        """Whether the (first) cut falls inside a trading session."""
+        return self.panel.views[0].in_progress
 
-    def with_source(self, symbol: str, source: str) -> Context:
-        """The same cut with ``symbol`` read from one feed (for cross-source agreement)."""
-        # every other series reads as before: keep what was already folded for them
-        kept = {k: v for k, v in self._cache.items() if symbol not in k}
-        return replace(self, override=(symbol, source), _cache=kept)
+    # -- what each claim reads -------------------------------------------------------------------
 
-    def source_of(self, symbol: str) -> str | None:
-        return self.override[1] if self.override and self.override[0] == symbol else None
+    def reading(self, claim: ClaimSpec, *, cross_source: bool = True) -> Reading:
+        """The views ``claim`` is judged on: each publication date, and (with ``cross_source``)
+        each other feed of its first series at each date."""
+        assert claim.check is not None
+        subjects = tuple(claim.check.subjects())
+        views = list(range(len(self.cuts)))
+        if cross_source:
+            views += self._feed_views.get(subjects[0], [])
+        return Reading(self.panel, tuple(views), claim.session_in_progress, subjects)
 
-    # -- bars ----------------------------------------------------------------------------------
+    def feed_of(self, view: int) -> str:
+        """The feed a cross-source view reads (``PREFERRED`` for the catalog's choice)."""
+        feed = self.panel.views[view].feed
+        return feed[1] if feed is not None else PREFERRED
+
+    def date_of(self, view: int) -> dt.date:
+        return self.panel.views[view].day
+
+    # -- tables and frames for charts and notebooks (view 0: the preferred feeds) ---------------
+
+    def _first_view(self, table: ir.Table, key: str, name: str) -> ir.Table:
+        return table.filter(table["view"] == 0, table[key] == name)
 
     def closed(self, symbol: str, *, adjusted: bool = False) -> ir.Table:
-        """The closed tape of ``symbol`` at the cut, for the signals to run on.
+        """The closed tape of ``symbol`` at the publication cut (every bar column)."""
+        return self._first_view(self.panel.closed(adjusted=adjusted), "symbol", symbol)
 
-        The tape is folded once per series and context (:meth:`closed_frame`); signals then
-        run on that one series' bars, so each check compiles a small query instead of
-        re-folding the log.
-        """
-        return ibis.memtable(self.closed_frame(symbol, adjusted=adjusted))
-
-    def _closed_expr(self, symbol: str, *, adjusted: bool = False) -> ir.Table:
-        return self.tape.bars(
-            self.known_at,
-            self.recorded_by,
-            symbols=[symbol],
-            source=self.source_of(symbol),
-            adjusted=adjusted,
-        )
+    def after(self, symbol: str, *, adjusted: bool = False) -> ir.Table:
+        """The tape of ``symbol`` as known now (every bar column)."""
+        return self._first_view(self.panel.now(adjusted=adjusted), "symbol", symbol)
 
     def closed_frame(self, symbol: str, *, adjusted: bool = False) -> pl.DataFrame:
-        """The closed tape of ``symbol``, materialised once per context (small: one series)."""
-        key = ("closed", symbol, adjusted)
-        if key not in self._cache:
-            self._cache[key] = (
-                self._closed_expr(symbol, adjusted=adjusted).order_by("session").to_polars()
-            )
-        return self._cache[key]
+        """The closed tape of ``symbol`` at the publication cut, by session."""
+        return self.tape.run(self.closed(symbol, adjusted=adjusted)).sort("session")
+
+    def after_frame(self, symbol: str, *, adjusted: bool = False) -> pl.DataFrame:
+        """The tape of ``symbol`` as known now, by session."""
+        return self.tape.run(self.after(symbol, adjusted=adjusted)).sort("session")
 
     def live(self, symbol: str) -> dict[str, object] | None:
         """The final bar of the session in progress at the cut, or None."""
-        if not self.in_progress:
-            return None
-        key = ("live", symbol)
-        if key not in self._cache:
-            table = self.tape.session_in_progress(
-                self.known_at, self.recorded_by, symbols=[symbol], source=self.source_of(symbol)
-            )
-            self._cache[key] = table.to_polars() if table is not None else pl.DataFrame()
-        frame = self._cache[key]
+        frame = self.tape.run(self._first_view(self.panel.live(), "symbol", symbol))
         return frame.row(0, named=True) if frame.height else None
 
-    def after(self, symbol: str, *, adjusted: bool = False) -> ir.Table:
-        """The tape of ``symbol`` as known now (every recorded fact), for scoring forecasts."""
-        return ibis.memtable(self.after_frame(symbol, adjusted=adjusted))
-
-    def _after_expr(self, symbol: str, *, adjusted: bool = False) -> ir.Table:
-        return self.tape.bars(
-            FAR_FUTURE, symbols=[symbol], source=self.source_of(symbol), adjusted=adjusted
-        )
-
-    def after_frame(self, symbol: str, *, adjusted: bool = False) -> pl.DataFrame:
-        key = ("after", symbol, adjusted)
-        if key not in self._cache:
-            self._cache[key] = (
-                self._after_expr(symbol, adjusted=adjusted).order_by("session").to_polars()
-            )
-        return self._cache[key]
-
-    # -- observations --------------------------------------------------------------------------
-
-    def observations(self, series: str, *, now: bool = False) -> ir.Table:
-        """Observations of ``series`` at the cut (or now), for the signals to run on."""
-        return ibis.memtable(self.observations_frame(series, now=now))
-
-    def _observations_expr(self, series: str, *, now: bool = False) -> ir.Table:
-        cut = FAR_FUTURE if now else self.known_at
-        return self.tape.observations(cut, None if now else self.recorded_by, series=[series])
-
     def observations_frame(self, series: str, *, now: bool = False) -> pl.DataFrame:
-        key = ("obs", series, now)
-        if key not in self._cache:
-            self._cache[key] = (
-                self._observations_expr(series, now=now).order_by("period").to_polars()
-            )
-        return self._cache[key]
+        """Observations of ``series`` at the cut (or as known now), by period."""
+        obs = self._first_view(self.panel.observations(now=now), "series", series)
+        return self.tape.run(obs).sort("period")
+
+    def moving_average_frame(
+        self, symbol: str, sessions: int, *, now: bool = False
+    ) -> pl.DataFrame:
+        """``symbol``'s close and its ``sessions``-session average (``sma``), by session."""
+        bars = self.after(symbol) if now else self.closed(symbol)
+        return self.tape.run(sg.moving_average(bars, sessions)).sort("session")

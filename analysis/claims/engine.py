@@ -5,36 +5,51 @@ The engine owns what every check shares:
 - the cut: each article is read at its publication instant (date and New York time);
 - the session in progress: a live measurement is judged at the session's close
   (``supported``), somewhere in its high-low range (``consistent_intraday``) or nowhere
-  (``refuted``);
+  (``refuted``), exactly (the measurement is monotone in each price, so the range's ends bound
+  it);
 - missing data (``not_enough_data``, naming what is missing) and horizons past the data
   (``pending``, with the interim result);
 - proxies (IWN for the Russell 2000 Value index) flagged from the catalog;
-- cross-source agreement: the verdict recomputed on every other feed of the claim's first
-  series.
+- cross-source agreement: the verdict on every other feed of the claim's first series, read
+  from the same panel in the same queries.
+
+Checks themselves are evaluated by the evaluator registered for their IR class
+(:mod:`analysis.claims.dispatch`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
+import analysis.claims.published
+import analysis.claims.scored  # noqa: F401  (registers the scored evaluators)
 from analysis.claims.context import Context, publication_cut
+from analysis.claims.dispatch import evaluate
 from analysis.claims.model import ArticleSpec, ClaimSpec
-from analysis.claims.outcome import Live, NotEnoughData, Outcome
-from analysis.claims.published import PUBLISHED
-from analysis.claims.scored import SCORED
+from analysis.claims.verdict import Live, Outcome, Verdict
 from analysis.tape import Tape
 from store.errors import BadInput
 from store.reference.calendar import sessions
 from store.reference.catalog import load_catalog
 
-__all__ = ["ArticleResult", "ClaimResult", "evaluate_article", "evaluate_claim", "infer_dates"]
+__all__ = [
+    "ArticleResult",
+    "Candidate",
+    "ClaimResult",
+    "Context",
+    "context_for",
+    "evaluate_article",
+    "evaluate_claim",
+    "infer_dates",
+    "judge_live",
+]
 
-GRID = 201  # price points sampled across a session's range per symbol
+HOLDING = (Verdict.SUPPORTED, Verdict.CONSISTENT_INTRADAY)
 
 
 @dataclass
@@ -44,7 +59,7 @@ class ClaimResult:
     id: str
     kind: str
     says: str
-    verdict: str
+    verdict: Verdict
     measured: dict[str, object]
     rule: str
     series: list[str]
@@ -65,7 +80,7 @@ class ClaimResult:
             "id": self.id,
             "kind": self.kind,
             "says": self.says,
-            "verdict": self.verdict,
+            "verdict": str(self.verdict),
             "measured": _jsonable(self.measured),
             "rule": self.rule,
             "series": self.series,
@@ -109,32 +124,43 @@ def _jsonable(value: object) -> object:
 
 
 def _fmt(value: object) -> str:
-    return f"{float(value):.4g}" if isinstance(value, int | float | np.generic) else str(value)
+    if isinstance(value, int | float | np.generic) and math.isfinite(float(value)):  # type: ignore[arg-type]
+        return f"{float(value):.4g}"  # type: ignore[arg-type]
+    return str(value)
 
 
-def judge_live(live: Live) -> tuple[str, dict[str, object]]:
+def judge_live(live: Live) -> tuple[Verdict, dict[str, object]]:
     """Judge a live measurement at the session's close and across its range."""
-    closes = {s: r[2] for s, r in live.ranges.items()}
-    at_close = live.value_at(closes)
-    grids = [
-        np.linspace(r[0], r[1], GRID if len(live.ranges) == 1 else 41) for r in live.ranges.values()
-    ]
-    values = [
-        live.value_at(dict(zip(live.ranges, point, strict=True)))
-        for point in itertools.product(*grids)
-    ]
-    holding = [v for v in values if live.holds(v)]
-    measured = {
+    at_close = live.at_close()
+    low, high = live.bounds()
+    measured: dict[str, object] = {
         "at_close": at_close,
-        "range_min": min(values),
-        "range_max": max(values),
+        "range_min": low,
+        "range_max": high,
         "session_range": {
             s: {"low": r[0], "high": r[1], "close": r[2]} for s, r in live.ranges.items()
         },
     }
-    if live.holds(at_close):
-        return "supported", measured
-    return ("consistent_intraday" if holding else "refuted"), measured
+    if live.accepts.contains(at_close):
+        return Verdict.SUPPORTED, measured
+    if live.accepts.meets(low, high):
+        return Verdict.CONSISTENT_INTRADAY, measured
+    return Verdict.REFUTED, measured
+
+
+def finish(out: Outcome) -> Outcome:
+    """Judge a live measurement, if any; the outcome then has its verdict."""
+    if out.live is not None:
+        out.verdict, live_measured = judge_live(out.live)
+        out.measured |= live_measured
+        out.summary += (
+            f"; measured {_fmt(live_measured['at_close'])} at the close, "
+            f"{_fmt(live_measured['range_min'])} to {_fmt(live_measured['range_max'])} "
+            "across the session's range"
+        )
+        out.live = None
+    assert out.verdict is not None
+    return out
 
 
 def _feeds(series: list[str]) -> dict[str, list[str]]:
@@ -158,47 +184,23 @@ def _proxies(series: list[str]) -> dict[str, str]:
     return out
 
 
-def _run(claim: ClaimSpec, ctx: Context) -> Outcome:
-    check = claim.check
-    assert check is not None
-    table = PUBLISHED if claim.kind == "as_published" else SCORED
-    evaluator = table.get(check.predicate)
-    if evaluator is None:
-        kinds = "as_published" if claim.kind != "as_published" else "forecast/call"
-        raise BadInput(
-            f"predicate {check.predicate!r} is for {kinds} claims, not {claim.kind}",
-            field=f"{claim.id}.check.predicate",
-        )
-    try:
-        out = evaluator(check, ctx, claim.session_in_progress)
-    except NotEnoughData as exc:
-        return Outcome("not_enough_data", {}, "", str(exc), check.subjects(), missing=exc.missing)
-    if out.live is not None:
-        out.verdict, live_measured = judge_live(out.live)
-        out.measured |= live_measured
-        out.summary += (
-            f"; measured {_fmt(live_measured['at_close'])} at the close, "
-            f"{_fmt(live_measured['range_min'])} to {_fmt(live_measured['range_max'])} "
-            "across the session's range"
-        )
-    return out
-
-
-def evaluate_claim(claim: ClaimSpec, ctx: Context, *, cross_source: bool = True) -> ClaimResult:
-    """One claim at one cut, with its evidence."""
-    base = dict(
+def _base(claim: ClaimSpec, in_progress: bool) -> dict[str, object]:
+    return dict(
         id=claim.id,
         kind=claim.kind,
         says=claim.says,
         anchor=claim.anchor,
         rewrite_of=claim.rewrite_of,
         reason=claim.reason,
-        session_in_progress=claim.session_in_progress and ctx.in_progress,
+        session_in_progress=claim.session_in_progress and in_progress,
     )
+
+
+def _unchecked(claim: ClaimSpec, in_progress: bool) -> ClaimResult | None:
     if claim.kind == "not_checkable":
         return ClaimResult(
-            **base,
-            verdict="not_checkable",
+            **_base(claim, in_progress),  # type: ignore[arg-type]
+            verdict=Verdict.NOT_CHECKABLE,
             measured={},
             rule="",
             series=[],
@@ -206,17 +208,21 @@ def evaluate_claim(claim: ClaimSpec, ctx: Context, *, cross_source: bool = True)
         )
     if claim.check is None:
         return ClaimResult(
-            **base,
-            verdict="not_enough_data",
+            **_base(claim, in_progress),  # type: ignore[arg-type]
+            verdict=Verdict.NOT_ENOUGH_DATA,
             measured={},
             rule="",
             series=[],
             summary=claim.reason or "",
             missing=[claim.reason or ""],
         )
-    out = _run(claim, ctx)
-    result = ClaimResult(
-        **base,
+    return None
+
+
+def _result(claim: ClaimSpec, out: Outcome, in_progress: bool) -> ClaimResult:
+    assert out.verdict is not None
+    return ClaimResult(
+        **_base(claim, in_progress),  # type: ignore[arg-type]
         verdict=out.verdict,
         measured=out.measured,
         rule=out.rule,
@@ -227,28 +233,24 @@ def evaluate_claim(claim: ClaimSpec, ctx: Context, *, cross_source: bool = True)
         feeds=_feeds(out.series),
         dates=out.dates,
     )
-    if cross_source and out.verdict != "not_enough_data":
-        _agreement(claim, ctx, result)
+
+
+def evaluate_claim(claim: ClaimSpec, ctx: Context, *, cross_source: bool = True) -> ClaimResult:
+    """One claim at the context's (first) publication cut, with its evidence and (with
+    ``cross_source``) the verdict on every other feed of its first series."""
+    unchecked = _unchecked(claim, ctx.in_progress)
+    if unchecked is not None:
+        return unchecked
+    assert claim.check is not None
+    reading = ctx.reading(claim, cross_source=cross_source)
+    outcomes = {i: finish(o) for i, o in evaluate(claim.check, reading).items()}
+    result = _result(claim, outcomes[0], ctx.in_progress)
+    others = {ctx.feed_of(i): o.verdict for i, o in outcomes.items() if i >= len(ctx.cuts)}
+    if cross_source and result.verdict != Verdict.NOT_ENOUGH_DATA and others:
+        result.source_verdicts = {feed: str(v) for feed, v in others.items()}
+        comparable = [v for v in others.values() if v != Verdict.NOT_ENOUGH_DATA]
+        result.sources_agree = all(v == result.verdict for v in comparable) if comparable else None
     return result
-
-
-def _agreement(claim: ClaimSpec, ctx: Context, result: ClaimResult) -> None:
-    """Recompute the verdict on every other feed of the claim's first series."""
-    subjects = claim.check.subjects() if claim.check else []
-    if not subjects:
-        return
-    spec = load_catalog().entry(subjects[0])
-    if spec is None or spec.kind in ("macro", "factor"):
-        return
-    preferred = spec.preferred[:1]
-    others = [s.feed for s in spec.sources if s.feed not in preferred and not s.adjusted]
-    verdicts = {}
-    for feed in others:
-        out = _run(claim, ctx.with_source(subjects[0], feed))
-        verdicts[feed] = out.verdict
-    result.source_verdicts = verdicts
-    comparable = [v for v in verdicts.values() if v != "not_enough_data"]
-    result.sources_agree = all(v == result.verdict for v in comparable) if comparable else None
 
 
 def context_for(
@@ -257,8 +259,8 @@ def context_for(
     recorded_by: dt.datetime | None = None,
     day: dt.date | None = None,
 ) -> Context:
-    cut = publication_cut(day or spec.published.date, spec.published.time)
-    return Context(tape, cut, recorded_by)
+    """The article's context at its publication date (or at ``day``)."""
+    return Context(spec, tape, recorded_by, days=[day] if day is not None else None)
 
 
 def evaluate_article(
@@ -269,7 +271,7 @@ def evaluate_article(
     cross_source: bool = True,
 ) -> ArticleResult:
     """Every claim of ``spec`` at its publication cut."""
-    ctx = context_for(spec, tape, recorded_by)
+    ctx = Context(spec, tape, recorded_by, cross_source=cross_source)
     claims = [evaluate_claim(c, ctx, cross_source=cross_source) for c in spec.claims]
     return ArticleResult(spec, ctx.known_at, ctx.in_progress, tape.version, claims)
 
@@ -286,15 +288,28 @@ def infer_dates(
     spec: ArticleSpec, tape: Tape, start: dt.date, end: dt.date
 ) -> tuple[list[Candidate], int]:
     """Evaluate the anchor claims on every XNYS session in ``[start, end]`` at the spec's
-    publication time; return the sessions where all hold, and how many were tried."""
+    publication time (all sessions in one panel, each anchor in one pass); return the
+    sessions where all hold, and how many were tried."""
     anchors = [c for c in spec.claims if c.anchor]
     if not anchors:
         raise BadInput(f"article {spec.id} marks no claim as an anchor", field="anchor")
     days = sessions().filter(pl.col("session").is_between(start, end))["session"].to_list()
-    found = []
-    for day in days:
-        ctx = context_for(spec, tape, day=day)
-        results = {c.id: evaluate_claim(c, ctx, cross_source=False) for c in anchors}
-        if all(r.verdict in ("supported", "consistent_intraday") for r in results.values()):
-            found.append(Candidate(day, results))
+    if not days:
+        return [], 0
+    ctx = Context(spec, tape, days=days, claims=anchors, cross_source=False)
+    by_view: dict[int, dict[str, ClaimResult]] = {i: {} for i in range(len(days))}
+    for claim in anchors:
+        assert claim.check is not None
+        reading = ctx.reading(claim, cross_source=False)
+        for i, out in evaluate(claim.check, reading).items():
+            in_progress = ctx.panel.views[i].in_progress
+            by_view[i][claim.id] = _result(claim, finish(out), in_progress)
+    found = [
+        Candidate(days[i], results)
+        for i, results in by_view.items()
+        if all(r.verdict in HOLDING for r in results.values())
+    ]
     return found, len(days)
+
+
+__all__ += ["publication_cut"]

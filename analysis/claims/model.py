@@ -32,7 +32,8 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from dateutil.relativedelta import relativedelta
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from analysis.claims.wording import RULES
 
@@ -130,123 +131,138 @@ class _Check(BaseModel):
         return v
 
     def subjects(self) -> list[str]:
-        """Every series this check reads."""
-        names: list[str] = []
-        for field in ("symbol", "a", "b", "benchmark", "series"):
-            value = getattr(self, field, None)
-            if isinstance(value, str):
-                names.append(value)
-        for field in ("adds", "removes"):
-            names += list(getattr(self, field, ()) or ())
-        for group in (getattr(self, "groups", None) or {}).values():
-            names += list(group)
-        return names
+        """Every series this check reads, the one sources are compared on first."""
+        raise NotImplementedError(f"{type(self).__name__} does not declare its subjects")
+
+
+class _OneSymbol(_Check):
+    symbol: str
+
+    def subjects(self) -> list[str]:
+        return [self.symbol]
+
+
+class _TwoSymbols(_Check):
+    a: str
+    b: str
+
+    def subjects(self) -> list[str]:
+        return [self.a, self.b]
+
+
+class _OneSeries(_Check):
+    series: str
+
+    def subjects(self) -> list[str]:
+        return [self.series]
+
+
+class _Scored(_Check):
+    """A check scored on what happened after publication, up to a horizon."""
+
+    def horizon(self, published: dt.date) -> dt.date:
+        """The last day the check is scored on, for an article published on ``published``."""
+        raise NotImplementedError(f"{type(self).__name__} does not declare its horizon")
+
+
+class _ScoredToDate(_Scored):
+    horizon_end: dt.date
+
+    def horizon(self, published: dt.date) -> dt.date:
+        return self.horizon_end
 
 
 # -- as published -------------------------------------------------------------------------------
 
 
-class PeriodReturn(_Check):
+class PeriodReturn(_OneSymbol):
     """The return of ``symbol`` over ``window`` held against ``value`` by ``rule``."""
 
     predicate: Literal["period_return"]
-    symbol: str
     window: WindowField
     ending: dt.date | None = None
     adjusted: bool = False
 
 
-class RelativeReturn(_Check):
+class RelativeReturn(_TwoSymbols):
     """A's return minus B's over a window; ``rule`` below/above zero or against ``value``."""
 
     predicate: Literal["relative_return"]
-    a: str
-    b: str
     window: WindowField
     ending: dt.date | None = None
 
 
-class ReturnRatio(_Check):
+class ReturnRatio(_TwoSymbols):
     """A's return divided by B's over a window ("twice the gain")."""
 
     predicate: Literal["return_ratio"]
-    a: str
-    b: str
     window: WindowField
 
 
-class RecordCount(_Check):
+class RecordCount(_OneSymbol):
     """Record closes of ``symbol`` in the publication year, the session in progress included
     when it closes (or trades) above the prior record ("on pace for its third record")."""
 
     predicate: Literal["record_count"]
-    symbol: str
 
 
-class AllTimeHigh(_Check):
+class AllTimeHigh(_OneSymbol):
     """A record close (or high) on the publication session, or within the last
     ``within_sessions`` sessions ("recently reached an all-time high")."""
 
     predicate: Literal["all_time_high"]
-    symbol: str
     field: Literal["close", "high"] = "close"
     within_sessions: int = 0
 
 
-class FirstAbove(_Check):
+class FirstAbove(_OneSymbol):
     """``symbol`` above ``value`` (close or high) on the publication session for the first
     time ever."""
 
     predicate: Literal["first_above"]
-    symbol: str
     field: Literal["close", "high"] = "high"
 
 
-class RecordBroken(_Check):
+class RecordBroken(_OneSymbol):
     """The record close set in ``prior_month`` was first exceeded in ``month``
     (``previous`` means the month before publication; ``before`` means at any time before)."""
 
     predicate: Literal["record_broken"]
-    symbol: str
     prior_month: str
     month: str = "previous"
 
 
-class MovingAverageCross(_Check):
+class MovingAverageCross(_OneSymbol):
     """The close's current run above its ``sessions``-session average began in ``month``."""
 
     predicate: Literal["ma_cross"]
-    symbol: str
     sessions: int = 200
     month: str
 
 
-class LevelOrigin(_Check):
+class LevelOrigin(_OneSymbol):
     """Where a cited level comes from: the highest ``field`` of ``month`` held against
     ``value`` (``about`` by default)."""
 
     predicate: Literal["level_origin"]
-    symbol: str
     month: str
     field: Literal["close", "high"] = "high"
 
 
-class TargetVsLevel(_Check):
+class TargetVsLevel(_OneSymbol):
     """A target (``value``) against the level at publication: ``rule`` below, above, or
     ``about`` an implied upside (``upside`` given, from the close of ``reference``)."""
 
     predicate: Literal["target_vs_level"]
-    symbol: str
     upside: float | None = None
     reference: Literal["publication", "previous_close"] = "publication"
 
 
-class RateCycle(_Check):
+class RateCycle(_OneSeries):
     """An easing (or tightening) cycle under way: the latest change of ``series`` within
     ``months`` before publication was a cut (hike), and there has been no move the other way."""
 
     predicate: Literal["rate_cycle"]
-    series: str
     direction: Literal["easing", "tightening"] = "easing"
     months: int = 12
 
@@ -261,91 +277,82 @@ class SectorLeaders(_Check):
     window: WindowField
     missing_groups: list[str] = []
 
+    def subjects(self) -> list[str]:
+        return [self.benchmark, *(s for members in self.groups.values() for s in members)]
 
-class FactorPremium(_Check):
+
+class FactorPremium(_OneSeries):
     """Mean of an annual factor series over ``first_year``..``last_year`` against ``value``
     (percent); ``mean`` picks which one is judged, and both are reported."""
 
     predicate: Literal["factor_premium"]
-    series: str
     first_year: int
     last_year: int
     mean: Literal["arithmetic", "geometric"] = "arithmetic"
 
 
-class LongestUnderperformance(_Check):
+class LongestUnderperformance(_TwoSymbols):
     """The stretch of A/B below a prior peak that is under way at publication is the longest
     in the data."""
 
     predicate: Literal["longest_underperformance"]
-    a: str
-    b: str
 
 
-class SeriesChange(_Check):
+class SeriesChange(_OneSeries):
     """The change of an observation series over a window ("a steepening yield curve")."""
 
     predicate: Literal["series_change"]
-    series: str
     window: WindowField
 
 
 # -- forecasts and calls (scored after publication) ---------------------------------------------
 
 
-class TargetBy(_Check):
+class TargetBy(_ScoredToDate, _OneSymbol):
     """``symbol`` reaches ``value`` by ``horizon_end``: touched in the range, met at the close.
     ``origin_month`` also shows where a cited level comes from (the month's high and close)."""
 
     predicate: Literal["target_by"]
-    symbol: str
-    horizon_end: dt.date
     origin_month: str | None = None
 
 
-class Direction(_Check):
+class Direction(_ScoredToDate, _OneSymbol):
     """``symbol`` is higher (``up``) or lower (``down``) at ``horizon_end`` than at
     publication ("further upside through the end of the year")."""
 
     predicate: Literal["direction"]
-    symbol: str
     direction: Literal["up", "down"] = "up"
-    horizon_end: dt.date
 
 
-class LevelAtHorizon(_Check):
+class LevelAtHorizon(_ScoredToDate, _OneSymbol):
     """``symbol``'s close at ``horizon_end`` against ``value`` (``about``: "ends near")."""
 
     predicate: Literal["level_at_horizon"]
-    symbol: str
-    horizon_end: dt.date
 
 
-class WeeklyBreakout(_Check):
+class WeeklyBreakout(_ScoredToDate, _OneSymbol):
     """``weeks`` consecutive weekly closes above ``value`` after publication, by
     ``horizon_end``."""
 
     predicate: Literal["weekly_breakout"]
-    symbol: str
     weeks: int = 2
-    horizon_end: dt.date
 
 
-class DrawdownWithin(_Check):
+class DrawdownWithin(_Scored, _OneSymbol):
     """A fall from the publication level of at least the rule's size (``pullback``,
     ``correction``) within ``weeks`` weeks."""
 
     predicate: Literal["drawdown_within"]
-    symbol: str
     weeks: int
 
+    def horizon(self, published: dt.date) -> dt.date:
+        return published + dt.timedelta(weeks=self.weeks)
 
-class Outperform(_Check):
+
+class Outperform(_Scored, _TwoSymbols):
     """A's return beats B's from publication to ``horizon_end`` (or ``months`` after)."""
 
     predicate: Literal["outperform"]
-    a: str
-    b: str
     horizon_end: dt.date | None = None
     months: int | None = None
 
@@ -355,27 +362,70 @@ class Outperform(_Check):
             raise ValueError("give exactly one of horizon_end and months")
         return self
 
+    def horizon(self, published: dt.date) -> dt.date:
+        if self.horizon_end is not None:
+            return self.horizon_end
+        return published + relativedelta(months=self.months or 0)
 
-class FedCuts(_Check):
+
+class FedCuts(_Scored, _OneSeries):
     """A cut of ``series`` takes effect in each of ``months`` (FOMC decisions dated by the day
     FRED records them)."""
 
     predicate: Literal["fed_cuts"]
-    series: str
     months: list[str]
 
+    def horizon(self, published: dt.date) -> dt.date:
+        last = dt.date.fromisoformat(max(self.months) + "-01")
+        return last + relativedelta(months=1) - dt.timedelta(days=1)
 
-class ListChange(_Check):
+
+class ListChange(_Scored):
     """A recommended-list change: the adds' mean total return minus the removes' from
-    publication to ``horizon_end`` (or ``months`` after)."""
+    publication to ``months`` after."""
 
     predicate: Literal["list_change"]
     adds: list[str]
     removes: list[str]
     months: int = 12
 
+    def subjects(self) -> list[str]:
+        return [*self.adds, *self.removes]
 
-Check = Annotated[
+    def horizon(self, published: dt.date) -> dt.date:
+        return published + relativedelta(months=self.months)
+
+
+# The predicates checked on the tape as known at publication, and those scored afterwards:
+# a claim's kind decides which union its check must come from (checked when the spec loads).
+PUBLISHED_CHECKS: tuple[type[_Check], ...] = (
+    PeriodReturn,
+    RelativeReturn,
+    ReturnRatio,
+    RecordCount,
+    AllTimeHigh,
+    FirstAbove,
+    RecordBroken,
+    MovingAverageCross,
+    LevelOrigin,
+    TargetVsLevel,
+    RateCycle,
+    SectorLeaders,
+    FactorPremium,
+    LongestUnderperformance,
+    SeriesChange,
+)
+SCORED_CHECKS: tuple[type[_Scored], ...] = (
+    TargetBy,
+    Direction,
+    LevelAtHorizon,
+    WeeklyBreakout,
+    DrawdownWithin,
+    Outperform,
+    FedCuts,
+    ListChange,
+)
+PublishedCheck = (
     PeriodReturn
     | RelativeReturn
     | ReturnRatio
@@ -391,16 +441,18 @@ Check = Annotated[
     | FactorPremium
     | LongestUnderperformance
     | SeriesChange
-    | TargetBy
+)
+ScoredCheck = (
+    TargetBy
     | Direction
     | LevelAtHorizon
     | WeeklyBreakout
     | DrawdownWithin
     | Outperform
     | FedCuts
-    | ListChange,
-    Field(discriminator="predicate"),
-]
+    | ListChange
+)
+Check = Annotated[PublishedCheck | ScoredCheck, Field(discriminator="predicate")]
 
 
 class CallSpec(BaseModel):
@@ -431,6 +483,21 @@ class ClaimSpec(BaseModel):
     rewrite_of: str | None = None
     session_in_progress: bool = False
 
+    @field_validator("check")
+    @classmethod
+    def _check_fits_kind(cls, check: Check | None, info: ValidationInfo) -> Check | None:
+        kind = info.data.get("kind")
+        if check is None or kind in (None, "not_checkable"):
+            return check
+        allowed = PUBLISHED_CHECKS if kind == "as_published" else SCORED_CHECKS
+        if not isinstance(check, allowed):
+            how = "scored after publication" if kind == "as_published" else "checked as published"
+            names = ", ".join(_predicate_name(c) for c in allowed)
+            raise ValueError(
+                f"predicate {check.predicate!r} is {how}; a {kind} claim uses one of: {names}"
+            )
+        return check
+
     @model_validator(mode="after")
     def _consistent(self) -> ClaimSpec:
         if self.kind == "not_checkable":
@@ -443,6 +510,10 @@ class ClaimSpec(BaseModel):
         if self.anchor and self.kind != "as_published":
             raise ValueError("only as_published claims can anchor the publication date")
         return self
+
+
+def _predicate_name(cls: type[_Check]) -> str:
+    return str(cls.model_fields["predicate"].annotation.__args__[0])  # type: ignore[union-attr]
 
 
 class Published(BaseModel):

@@ -1,399 +1,480 @@
 """Forecasts and calls, scored on what happened after publication (the tape as known now).
 
+Each is scored from the publication level (:meth:`Reading.reference`: the close of the session
+in progress when the article came out during one, else the last close before) to its horizon.
 A horizon that runs past the data is ``pending`` with the interim result so far, unless the
 outcome is already settled (a target touched, a breakout made, a pullback that happened).
+Every number comes from :mod:`analysis.signals`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
 
-import polars as pl
-from dateutil.relativedelta import relativedelta
+import ibis
 
 from analysis import signals as sg
 from analysis.claims import model as m
-from analysis.claims.context import Context
-from analysis.claims.outcome import NotEnoughData, Outcome
+from analysis.claims.dispatch import evaluates
+from analysis.claims.reading import Reading
+from analysis.claims.verdict import NotEnoughData, Outcome, Verdict
 from analysis.claims.wording import rule as wording_rule
 
-Evaluator = Callable[[m._Check, Context, bool], Outcome]
-SCORED: dict[str, Evaluator] = {}
+__all__: list[str] = []  # evaluators are reached through analysis.claims.dispatch
+
+Start = Mapping[tuple[int, str], tuple[dt.date, float]]
+Span = Mapping[tuple[int, str], tuple[dt.date, dt.date]]
 
 
-def predicate(name: str) -> Callable[[Evaluator], Evaluator]:
-    def register(fn: Evaluator) -> Evaluator:
-        SCORED[name] = fn
-        return fn
-
-    return register
-
-
-def path(ctx: Context, symbol: str, *, adjusted: bool = False) -> pl.DataFrame:
-    """Bars of ``symbol`` from the last close at or before publication, as known now."""
-    frame = ctx.after_frame(symbol, adjusted=adjusted)
-    if frame.height == 0:
+def _start(r: Reading, starts: Start, coverage: Span, i: int, symbol: str) -> tuple[dt.date, float]:
+    """The publication level of ``symbol`` in view ``i``, or why there is none."""
+    got = starts.get((i, symbol))
+    if got is not None:
+        return got
+    span = coverage.get((i, symbol))
+    if span is None:
         raise NotEnoughData(f"no bars of {symbol}", [symbol])
-    try:
-        start = start_session(ctx, frame)
-    except NotEnoughData as exc:
-        raise NotEnoughData(f"{symbol}: {exc}", [symbol]) from None
-    return frame.filter(pl.col("session") >= start)
+    last = min(span[1], r.day(i))
+    if span[0] > r.day(i):
+        raise NotEnoughData(f"{symbol}: no close at publication", [symbol])
+    raise NotEnoughData(
+        f"{symbol}: data end {last}, before publication {r.day(i)}", [f"{symbol} after {last}"]
+    )
 
 
-def start_session(ctx: Context, frame: pl.DataFrame) -> dt.date:
-    """The session whose close is the publication level: the session in progress when the
-    article came out during one (scored from its close), else the last close before."""
-    upto = frame.filter(pl.col("session") <= ctx.day)
-    if upto.height == 0:
-        raise NotEnoughData("no close at publication", [])
-    last = upto["session"][-1]
-    if (ctx.day - last).days > 7:
-        raise NotEnoughData(f"data end {last}, before publication {ctx.day}", [f"after {last}"])
-    if last == ctx.day and not ctx.in_progress and ctx.known_at < _close_of(upto):
-        last = upto["session"][-2]
-    return last
+def _data_end(coverage: Span, i: int, symbol: str) -> dt.date:
+    return coverage[(i, symbol)][1]
 
 
-def _close_of(frame: pl.DataFrame) -> dt.datetime:
-    return frame["valid_at"][-1]
+def _interim(r: Reading, i: int, symbol: str) -> dict[str, object]:
+    """Where the series stood when the data end (a horizon past the data is pending)."""
+    session, close = r.last_closes([symbol])[(i, symbol)]
+    return {"data_end": str(session), "last_close": close}
 
 
-def horizon(ctx: Context, check: m._Check) -> dt.date:
-    end = getattr(check, "horizon_end", None)
-    months = getattr(check, "months", None)
-    if end is None and months is not None:
-        end = ctx.day + relativedelta(months=months)
-    if end is None and hasattr(check, "weeks"):
-        end = ctx.day + dt.timedelta(weeks=check.weeks)
-    assert end is not None
-    return end
-
-
-def at_horizon(frame: pl.DataFrame, end: dt.date) -> dict[str, object] | None:
-    """The last bar on or before ``end``, or None while the data stop before the horizon."""
-    if frame["session"][-1] < end:
-        return None
-    return frame.filter(pl.col("session") <= end).row(-1, named=True)
-
-
-def pending_until(end: dt.date, measured: dict[str, object], rule: str, symbol: str) -> Outcome:
-    return Outcome("pending", measured, rule, f"horizon {end} is past the data", [symbol])
-
-
-def interim(frame: pl.DataFrame) -> dict[str, object]:
-    return {"data_end": str(frame["session"][-1]), "last_close": float(frame["close"][-1])}
-
-
-@predicate("target_by")
-def target_by(check: m.TargetBy, ctx: Context, live: bool) -> Outcome:
-    frame = path(ctx, check.symbol)
-    target = check.value
+@evaluates(m.TargetBy)
+def target_by(check: m.TargetBy, r: Reading) -> dict[int, Outcome]:
+    sym, target = check.symbol, check.value
     assert target is not None
-    end = horizon(ctx, check)
-    start = frame["session"][0]
-    table = ctx.after(check.symbol)
-    touched = sg.target_touched(table, target, start, end).to_polars()
-    first_close = sg.first_close_above(
-        table, target, start=start + dt.timedelta(days=1), end=end
-    ).to_polars()
-    measured: dict[str, object] = {
-        "target": target,
-        "start_session": str(start),
-        "start_close": float(frame["close"][0]),
-        "first_touch": str(touched["session"][0]) if touched.height else None,
-        "first_close_above": str(first_close["session"][0]) if first_close.height else None,
-    }
+    starts = r.reference([sym])
+    coverage = r.coverage([sym], now=True)
+    now = r.now([sym])
+    first_start = {i: starts[(i, sym)][0] for i in r.views if (i, sym) in starts}
+    table = r.with_params(
+        now,
+        start=lambda i: first_start.get(i, dt.date.max),
+        after=lambda i: (
+            first_start.get(i, dt.date.max) + dt.timedelta(days=1)
+            if i in first_start
+            else dt.date.max
+        ),
+        end=lambda i: check.horizon(r.day(i)),
+    )
+    touched = r.rows(sg.target_touched(table, target, ibis._.start, ibis._.end))
+    closes = r.rows(sg.first_close_above(table, target, start=ibis._.after, end=ibis._.end))
+    met = r.rows(sg.target_met(table, target, ibis._.end))
+    origin: dict[int, dict[str, Any]] = {}
+    origin_close: dict[int, dict[str, Any]] = {}
     if check.origin_month:
-        month = ctx.after_frame(check.symbol).filter(
-            pl.col("session").dt.strftime("%Y-%m") == check.origin_month
-        )
-        if month.height:
+        first = dt.date.fromisoformat(check.origin_month + "-01")
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        month_end = following - dt.timedelta(days=1)
+        origin = r.rows(sg.peak(now, "high", start=first, end=month_end))
+        origin_close = r.rows(sg.peak(now, "close", start=first, end=month_end))
+
+    def judge(i: int) -> Outcome:
+        start, start_close = _start(r, starts, coverage, i, sym)
+        end = check.horizon(r.day(i))
+        touch = touched.get(i)
+        above = closes.get(i)
+        measured: dict[str, object] = {
+            "target": target,
+            "start_session": str(start),
+            "start_close": start_close,
+            "first_touch": str(touch["session"]) if touch else None,
+            "first_close_above": str(above["session"]) if above else None,
+        }
+        if i in origin:
             measured["origin"] = {
                 "month": check.origin_month,
-                "max_high": float(month["high"].max()),
-                "max_high_session": str(
-                    month.filter(pl.col("high") == month["high"].max())["session"][0]
-                ),
-                "max_close": float(month["close"].max()),
+                "max_high": float(origin[i]["peak"]),
+                "max_high_session": str(origin[i]["peak_session"]),
+                "max_close": float(origin_close[i]["peak"]),
             }
-    rule = f"target: close at or above {target:,.2f} at the horizon {end}"
-    if frame["session"][-1] < end:
-        measured |= interim(frame)
-        return Outcome(
-            "pending",
+        rule = f"target: close at or above {target:,.2f} at the horizon {end}"
+        data_end = _data_end(coverage, i, sym)
+        if data_end < end:
+            measured |= _interim(r, i, sym)
+            return Outcome(
+                Verdict.PENDING,
+                measured,
+                rule,
+                f"horizon {end} is past the data ({data_end}); "
+                f"touched: {measured['first_touch'] or 'not yet'}",
+                [sym],
+            )
+        hit = met[i]
+        measured |= {
+            "horizon_session": str(hit["horizon_session"]),
+            "horizon_close": hit["horizon_close"],
+            "signed_error": hit["signed_error"],
+        }
+        return Outcome.judged(
+            bool(hit["met"]),
             measured,
             rule,
-            f"horizon {end} is past the data ({frame['session'][-1]}); "
-            f"touched: {measured['first_touch'] or 'not yet'}",
-            [check.symbol],
+            f"{hit['horizon_close']:,.2f} at {hit['horizon_session']} vs target "
+            f"{target:,.2f} ({hit['signed_error']:+.2%}); touched: "
+            f"{measured['first_touch'] or 'never'}",
+            [sym],
+            dates={"horizon": str(hit["horizon_session"])},
         )
-    met = sg.target_met(table, target, end).to_polars().row(0, named=True)
-    measured |= {
-        "horizon_session": str(met["horizon_session"]),
-        "horizon_close": met["horizon_close"],
-        "signed_error": met["signed_error"],
-    }
-    return Outcome(
-        "supported" if met["met"] else "refuted",
-        measured,
-        rule,
-        f"{met['horizon_close']:,.2f} at {met['horizon_session']} vs target "
-        f"{target:,.2f} ({met['signed_error']:+.2%}); touched: "
-        f"{measured['first_touch'] or 'never'}",
-        [check.symbol],
-        dates={"horizon": str(met["horizon_session"])},
-    )
+
+    return r.each(judge)
 
 
-@predicate("level_at_horizon")
-def level_at_horizon(check: m.LevelAtHorizon, ctx: Context, live: bool) -> Outcome:
-    frame = path(ctx, check.symbol)
-    end = check.horizon_end
+def _at_horizon(r: Reading, symbol: str, check: m._Scored) -> dict[int, dict[str, Any]]:
+    table = r.with_params(r.now([symbol]), end=lambda i: check.horizon(r.day(i)))
+    return r.rows(sg.close_on_or_before(table, ibis._.end))
+
+
+@evaluates(m.LevelAtHorizon)
+def level_at_horizon(check: m.LevelAtHorizon, r: Reading) -> dict[int, Outcome]:
+    sym = check.symbol
+    starts = r.reference([sym])
+    coverage = r.coverage([sym], now=True)
+    at = _at_horizon(r, sym, check)
     rule_name = check.rule or "about"
     rule = wording_rule(rule_name).describe(check.value, check.tolerance)
-    at = at_horizon(frame, end)
-    if at is None:
-        return pending_until(end, interim(frame), rule, check.symbol)
-    ok = wording_rule(rule_name).holds(float(at["close"]), check.value, check.tolerance)
-    assert check.value is not None
-    return Outcome(
-        "supported" if ok else "refuted",
-        {
-            "horizon_session": str(at["session"]),
-            "horizon_close": at["close"],
-            "signed_error": at["close"] / check.value - 1,
-        },
-        rule,
-        f"{at['close']:,.2f} on {at['session']} vs {check.value:,.0f}",
-        [check.symbol],
-    )
+
+    def judge(i: int) -> Outcome:
+        _start(r, starts, coverage, i, sym)
+        end = check.horizon(r.day(i))
+        if _data_end(coverage, i, sym) < end:
+            return Outcome(
+                Verdict.PENDING,
+                _interim(r, i, sym),
+                rule,
+                f"horizon {end} is past the data",
+                [sym],
+            )
+        row = at[i]
+        close = float(row["close"])
+        assert check.value is not None
+        return Outcome.judged(
+            wording_rule(rule_name).holds(close, check.value, check.tolerance),
+            {
+                "horizon_session": str(row["session"]),
+                "horizon_close": close,
+                "signed_error": close / check.value - 1,
+            },
+            rule,
+            f"{close:,.2f} on {row['session']} vs {check.value:,.0f}",
+            [sym],
+        )
+
+    return r.each(judge)
 
 
-@predicate("direction")
-def direction(check: m.Direction, ctx: Context, live: bool) -> Outcome:
-    frame = path(ctx, check.symbol)
-    start = float(frame["close"][0])
-    end = check.horizon_end
-    rule = (
-        f"{check.direction}: close at {end} {'above' if check.direction == 'up' else 'below'}"
-        f" the publication close {start:,.2f}"
-    )
-    at = at_horizon(frame, end)
-    if at is None:
-        return pending_until(end, {"start_close": start, **interim(frame)}, rule, check.symbol)
-    change = at["close"] / start - 1
-    ok = change > 0 if check.direction == "up" else change < 0
-    return Outcome(
-        "supported" if ok else "refuted",
-        {
-            "start_session": str(frame["session"][0]),
-            "start_close": start,
-            "horizon_session": str(at["session"]),
-            "horizon_close": at["close"],
-            "return": change,
-        },
-        rule,
-        f"{start:,.2f} -> {at['close']:,.2f} ({change:+.2%})",
-        [check.symbol],
-    )
+@evaluates(m.Direction)
+def direction(check: m.Direction, r: Reading) -> dict[int, Outcome]:
+    sym = check.symbol
+    starts = r.reference([sym])
+    coverage = r.coverage([sym], now=True)
+    at = _at_horizon(r, sym, check)
+
+    def judge(i: int) -> Outcome:
+        start, start_close = _start(r, starts, coverage, i, sym)
+        end = check.horizon(r.day(i))
+        rule = (
+            f"{check.direction}: close at {end} "
+            f"{'above' if check.direction == 'up' else 'below'} the publication close "
+            f"{start_close:,.2f}"
+        )
+        if _data_end(coverage, i, sym) < end:
+            return Outcome(
+                Verdict.PENDING,
+                {"start_close": start_close, **_interim(r, i, sym)},
+                rule,
+                f"horizon {end} is past the data",
+                [sym],
+            )
+        row = at[i]
+        change = float(row["close"]) / start_close - 1
+        return Outcome.judged(
+            change > 0 if check.direction == "up" else change < 0,
+            {
+                "start_session": str(start),
+                "start_close": start_close,
+                "horizon_session": str(row["session"]),
+                "horizon_close": float(row["close"]),
+                "return": change,
+            },
+            rule,
+            f"{start_close:,.2f} -> {float(row['close']):,.2f} ({change:+.2%})",
+            [sym],
+        )
+
+    return r.each(judge)
 
 
-@predicate("weekly_breakout")
-def weekly_breakout(check: m.WeeklyBreakout, ctx: Context, live: bool) -> Outcome:
-    frame = path(ctx, check.symbol)
-    level = check.value
+@evaluates(m.WeeklyBreakout)
+def weekly_breakout(check: m.WeeklyBreakout, r: Reading) -> dict[int, Outcome]:
+    sym, level = check.symbol, check.value
     assert level is not None
-    table = ctx.after(check.symbol)
-    start = frame["session"][0] + dt.timedelta(days=1)
-    hit = sg.consecutive_weekly_closes_above(table, level, check.weeks, start=start)
-    hit = hit.to_polars().filter(pl.col("session") <= check.horizon_end)
-    weekly = (
-        sg.weekly_closes(table)
-        .to_polars()
-        .filter(pl.col("session").is_between(start, check.horizon_end))
+    starts = r.reference([sym])
+    coverage = r.coverage([sym], now=True)
+    after = {i: starts[(i, sym)][0] + dt.timedelta(days=1) for i in r.views if (i, sym) in starts}
+    table = r.with_params(
+        r.now([sym]),
+        after=lambda i: after.get(i, dt.date.max),
+        end=lambda i: check.horizon(r.day(i)),
     )
-    rule = (
-        f"breakout: {check.weeks} consecutive weekly closes above {level:,.2f} by "
-        f"{check.horizon_end}"
+    hits = r.rows(sg.consecutive_weekly_closes_above(table, level, check.weeks, start=ibis._.after))
+    weekly = sg.weekly_closes(table)
+    weekly = weekly.filter(weekly.session >= weekly.after, weekly.session <= weekly.end)
+    counts = r.rows(
+        weekly.group_by("view").agg(
+            weekly_closes=weekly.count(), weekly_closes_above=(weekly.close > level).sum()
+        )
     )
-    measured: dict[str, object] = {
-        "weekly_closes_above": weekly.filter(pl.col("close") > level).height,
-        "weekly_closes": weekly.height,
-    }
-    if hit.height:
-        row = hit.row(0, named=True)
-        measured |= {"breakout_confirmed": str(row["session"]), "run_start": str(row["run_start"])}
+
+    def judge(i: int) -> Outcome:
+        _start(r, starts, coverage, i, sym)
+        end = check.horizon(r.day(i))
+        rule = f"breakout: {check.weeks} consecutive weekly closes above {level:,.2f} by {end}"
+        got = counts.get(i, {})
+        measured: dict[str, object] = {
+            "weekly_closes_above": int(got.get("weekly_closes_above") or 0),
+            "weekly_closes": int(got.get("weekly_closes") or 0),
+        }
+        hit = hits.get(i)
+        if hit is not None and hit["session"] <= end:
+            measured |= {
+                "breakout_confirmed": str(hit["session"]),
+                "run_start": str(hit["run_start"]),
+            }
+            return Outcome(
+                Verdict.SUPPORTED,
+                measured,
+                rule,
+                f"weekly closes above {level:,.0f} from {hit['run_start']}, "
+                f"confirmed {hit['session']}",
+                [sym],
+                dates={"breakout": str(hit["session"])},
+            )
+        if _data_end(coverage, i, sym) < end:
+            return Outcome(
+                Verdict.PENDING,
+                measured | _interim(r, i, sym),
+                rule,
+                "no breakout yet",
+                [sym],
+            )
         return Outcome(
-            "supported",
+            Verdict.REFUTED,
             measured,
             rule,
-            f"weekly closes above {level:,.0f} from {row['run_start']}, confirmed {row['session']}",
-            [check.symbol],
-            dates={"breakout": str(row["session"])},
+            f"no {check.weeks} consecutive weekly closes above {level:,.0f}",
+            [sym],
         )
-    if frame["session"][-1] < check.horizon_end:
-        return Outcome(
-            "pending", measured | interim(frame), rule, "no breakout yet", [check.symbol]
-        )
-    return Outcome(
-        "refuted",
-        measured,
-        rule,
-        f"no {check.weeks} consecutive weekly closes above {level:,.0f}",
-        [check.symbol],
+
+    return r.each(judge)
+
+
+@evaluates(m.DrawdownWithin)
+def drawdown_within(check: m.DrawdownWithin, r: Reading) -> dict[int, Outcome]:
+    sym = check.symbol
+    starts = r.reference([sym])
+    coverage = r.coverage([sym], now=True)
+    table = r.with_params(
+        r.now([sym]),
+        start=lambda i: starts[(i, sym)][0] if (i, sym) in starts else dt.date.max,
+        end=lambda i: check.horizon(r.day(i)),
     )
-
-
-@predicate("drawdown_within")
-def drawdown_within(check: m.DrawdownWithin, ctx: Context, live: bool) -> Outcome:
-    frame = path(ctx, check.symbol)
-    end = horizon(ctx, check)
-    start = frame["session"][0]
-    dd = sg.pullback_after(ctx.after(check.symbol), start, end).to_polars().row(0, named=True)
+    dd = r.rows(sg.pullback_after(table, ibis._.start, ibis._.end))
     rule_name = check.rule or "pullback"
-    rule = wording_rule(rule_name).describe(None, check.tolerance) + f" by {end}"
-    measured = {
-        "peak_session": str(dd["peak_session"]),
-        "peak_close": dd["peak_close"],
-        "trough_session": str(dd["trough_session"]),
-        "trough_close": dd["trough_close"],
-        "drawdown": dd["drawdown"],
-        "window_end": str(end),
-    }
-    ok = wording_rule(rule_name).holds(float(dd["drawdown"]), None, check.tolerance)
-    if ok:
-        verdict = "supported"
-    elif frame["session"][-1] < end:
-        verdict = "pending"
-    else:
-        verdict = "refuted"
-    return Outcome(
-        verdict,
-        measured,
-        rule,
-        f"deepest fall {dd['drawdown']:+.2%} ({dd['peak_session']} -> {dd['trough_session']})",
-        [check.symbol],
-        dates={"trough": str(dd["trough_session"])},
-    )
 
-
-@predicate("outperform")
-def outperform(check: m.Outperform, ctx: Context, live: bool) -> Outcome:
-    a, b = path(ctx, check.a, adjusted=False), path(ctx, check.b, adjusted=False)
-    end = horizon(ctx, check)
-    last = min(a["session"][-1], b["session"][-1])
-    through = min(end, last)
-    ra = float(a.filter(pl.col("session") <= through)["close"][-1] / a["close"][0] - 1)
-    rb = float(b.filter(pl.col("session") <= through)["close"][-1] / b["close"][0] - 1)
-    measured = {
-        f"{check.a}_return": ra,
-        f"{check.b}_return": rb,
-        "relative": ra - rb,
-        "start_session": str(a["session"][0]),
-        "through": str(through),
-    }
-    rule = f"outperform: {check.a} return > {check.b} return from publication to {end}"
-    if last < end:
-        # a series that stopped while the other went on (a delisting) cannot be scored;
-        # both ending together is the data's end: pending
-        data_end = max(a["session"][-1], b["session"][-1])
-        gone = [
-            s for s, f in ((check.a, a), (check.b, b)) if (data_end - f["session"][-1]).days > 7
-        ]
-        if gone:
-            raise NotEnoughData(f"{', '.join(gone)} data stop before {end}", gone)
+    def judge(i: int) -> Outcome:
+        _start(r, starts, coverage, i, sym)
+        end = check.horizon(r.day(i))
+        rule = wording_rule(rule_name).describe(None, check.tolerance) + f" by {end}"
+        row = dd[i]
+        fall = float(row["drawdown"])
+        measured = {
+            "peak_session": str(row["peak_session"]),
+            "peak_close": row["peak_close"],
+            "trough_session": str(row["trough_session"]),
+            "trough_close": row["trough_close"],
+            "drawdown": fall,
+            "window_end": str(end),
+        }
+        if wording_rule(rule_name).holds(fall, None, check.tolerance):
+            verdict = Verdict.SUPPORTED
+        elif _data_end(coverage, i, sym) < end:
+            verdict = Verdict.PENDING
+        else:
+            verdict = Verdict.REFUTED
         return Outcome(
-            "pending",
+            verdict,
             measured,
             rule,
-            f"interim to {through}: {check.a} {ra:+.2%} vs {check.b} {rb:+.2%}",
-            [check.a, check.b],
+            f"deepest fall {fall:+.2%} ({row['peak_session']} -> {row['trough_session']})",
+            [sym],
+            dates={"trough": str(row["trough_session"])},
         )
-    return Outcome(
-        "supported" if ra > rb else "refuted",
-        measured,
-        rule,
-        f"{check.a} {ra:+.2%} vs {check.b} {rb:+.2%} to {through}",
-        [check.a, check.b],
-    )
+
+    return r.each(judge)
 
 
-@predicate("fed_cuts")
-def fed_cuts(check: m.FedCuts, ctx: Context, live: bool) -> Outcome:
-    obs = ctx.observations_frame(check.series, now=True)
-    if obs.height == 0:
-        raise NotEnoughData(f"no observations of {check.series}", [check.series])
-    changes = sg.rate_changes(ctx.observations(check.series, now=True), check.series)
-    changes = changes.to_polars().filter(pl.col("period") > ctx.day.isoformat())
-    cuts = changes.filter(pl.col("direction") == "cut")
-    by_month = {p[:7] for p in cuts["period"]}
-    hits = {mo: mo in by_month for mo in check.months}
-    data_end = obs["period"][-1]
-    measured = {
-        "cuts_after_publication": [
-            f"{p} {c:+.0f}bp" for p, c in zip(cuts["period"], cuts["change_bp"], strict=True)
-        ],
-        "months": hits,
-        "data_end": data_end,
-    }
-    rule = f"cuts: a cut takes effect in each of {', '.join(check.months)}"
-    if all(hits.values()):
-        verdict = "supported"
-    elif data_end[:7] <= max(check.months):
-        verdict = "pending"
-    else:
-        verdict = "refuted"
-    return Outcome(
-        verdict,
-        measured,
-        rule,
-        ", ".join(f"{mo}: {'cut' if ok else 'no cut'}" for mo, ok in hits.items()),
-        [check.series],
+@evaluates(m.Outperform)
+def outperform(check: m.Outperform, r: Reading) -> dict[int, Outcome]:
+    a, b = check.a, check.b
+    starts = r.reference([a, b])
+    coverage = r.coverage([a, b], now=True)
+
+    def through(i: int) -> dt.date:
+        last = min(
+            coverage.get((i, a), (dt.date.min, dt.date.min))[1],
+            coverage.get((i, b), (dt.date.min, dt.date.min))[1],
+        )
+        return min(check.horizon(r.day(i)), last)
+
+    table = r.with_symbol_params(
+        r.with_params(r.now([a, b]), through=through),
+        "start",
+        {key: session for key, (session, _) in starts.items()},
     )
+    rows = r.rows(sg.period_return(table, ibis._.start, ibis._.through), by="symbol")
+
+    def judge(i: int) -> Outcome:
+        _start(r, starts, coverage, i, a)
+        _start(r, starts, coverage, i, b)
+        end = check.horizon(r.day(i))
+        if (i, a) not in rows or (i, b) not in rows:
+            raise NotEnoughData(f"no common period of {a} and {b} after publication", [a, b])
+        ra = float(rows[(i, a)]["period_return"])
+        rb = float(rows[(i, b)]["period_return"])
+        upto = through(i)
+        measured = {
+            f"{a}_return": ra,
+            f"{b}_return": rb,
+            "relative": ra - rb,
+            "start_session": str(rows[(i, a)]["base_session"]),
+            "through": str(upto),
+        }
+        rule = f"outperform: {a} return > {b} return from publication to {end}"
+        last_a, last_b = _data_end(coverage, i, a), _data_end(coverage, i, b)
+        if min(last_a, last_b) < end:
+            # a series that stopped while the other went on (a delisting) cannot be scored;
+            # both ending together is the data's end: pending
+            data_end = max(last_a, last_b)
+            gone = [s for s, last in ((a, last_a), (b, last_b)) if (data_end - last).days > 7]
+            if gone:
+                raise NotEnoughData(f"{', '.join(gone)} data stop before {end}", gone)
+            return Outcome(
+                Verdict.PENDING,
+                measured,
+                rule,
+                f"interim to {upto}: {a} {ra:+.2%} vs {b} {rb:+.2%}",
+                [a, b],
+            )
+        return Outcome.judged(
+            ra > rb, measured, rule, f"{a} {ra:+.2%} vs {b} {rb:+.2%} to {upto}", [a, b]
+        )
+
+    return r.each(judge)
 
 
-@predicate("list_change")
-def list_change(check: m.ListChange, ctx: Context, live: bool) -> Outcome:
-    end = ctx.day + relativedelta(months=check.months)
-    rets: dict[str, float] = {}
-    missing: list[str] = []
-    through: dict[str, str] = {}
-    for sym in [*check.adds, *check.removes]:
-        try:
-            frame = path(ctx, sym, adjusted=True)
-        except NotEnoughData as exc:
-            missing += exc.missing or [sym]
-            continue
-        upto = frame.filter(pl.col("session") <= end)
-        rets[sym] = float(upto["close"][-1] / upto["close"][0] - 1)
-        through[sym] = str(upto["session"][-1])
-    adds = [rets[s] for s in check.adds if s in rets]
-    removes = [rets[s] for s in check.removes if s in rets]
-    if not adds or not removes:
-        raise NotEnoughData("adds or removes lack prices", missing or [*check.adds, *check.removes])
-    spread = sum(adds) / len(adds) - sum(removes) / len(removes)
-    last = min(dt.date.fromisoformat(d) for d in through.values())
-    measured = {
-        "returns": rets,
-        "through": through,
-        "adds_mean": sum(adds) / len(adds),
-        "removes_mean": sum(removes) / len(removes),
-        "spread": spread,
-    }
-    rule = f"list change: adds' mean total return > removes' over {check.months} months"
-    verdict = (
-        "pending"
-        if last < end - dt.timedelta(days=7)
-        else ("supported" if spread > 0 else "refuted")
+@evaluates(m.FedCuts)
+def fed_cuts(check: m.FedCuts, r: Reading) -> dict[int, Outcome]:
+    obs = r.observations([check.series], now=True)
+    changes = r.grouped(sg.rate_changes(obs, check.series))
+    ends = r.rows(obs.group_by("view").agg(data_end=obs.period.max()))
+
+    def judge(i: int) -> Outcome:
+        if i not in ends:
+            raise NotEnoughData(f"no observations of {check.series}", [check.series])
+        day = r.day(i).isoformat()
+        cuts = [
+            (p, c)
+            for p, c, d in changes[i].select("period", "change_bp", "direction").iter_rows()
+            if p > day and d == "cut"
+        ]
+        by_month = {p[:7] for p, _ in cuts}
+        hits = {mo: mo in by_month for mo in check.months}
+        data_end = ends[i]["data_end"]
+        if all(hits.values()):
+            verdict = Verdict.SUPPORTED
+        elif data_end[:7] <= max(check.months):
+            verdict = Verdict.PENDING
+        else:
+            verdict = Verdict.REFUTED
+        return Outcome(
+            verdict,
+            {
+                "cuts_after_publication": [f"{p} {c:+.0f}bp" for p, c in cuts],
+                "months": hits,
+                "data_end": data_end,
+            },
+            f"cuts: a cut takes effect in each of {', '.join(check.months)}",
+            ", ".join(f"{mo}: {'cut' if ok else 'no cut'}" for mo, ok in hits.items()),
+            [check.series],
+        )
+
+    return r.each(judge)
+
+
+@evaluates(m.ListChange)
+def list_change(check: m.ListChange, r: Reading) -> dict[int, Outcome]:
+    members = [*check.adds, *check.removes]
+    starts = r.reference(members, adjusted=True)
+    coverage = r.coverage(members, now=True, adjusted=True)
+    table = r.with_symbol_params(
+        r.with_params(r.now(members, adjusted=True), end=lambda i: check.horizon(r.day(i))),
+        "start",
+        {key: session for key, (session, _) in starts.items()},
     )
-    return Outcome(
-        verdict,
-        measured,
-        rule,
-        f"adds {measured['adds_mean']:+.1%} vs removes {measured['removes_mean']:+.1%}"
-        f" (spread {spread:+.1%})",
-        [*check.adds, *check.removes],
-        missing=missing,
-    )
+    rows = r.rows(sg.period_return(table, ibis._.start, ibis._.end), by="symbol")
+
+    def judge(i: int) -> Outcome:
+        end = check.horizon(r.day(i))
+        rets: dict[str, float] = {}
+        through: dict[str, str] = {}
+        missing: list[str] = []
+        for sym in members:
+            try:
+                _start(r, starts, coverage, i, sym)
+            except NotEnoughData as exc:
+                missing += exc.missing or [sym]
+                continue
+            row = rows[(i, sym)]
+            rets[sym] = float(row["period_return"])
+            through[sym] = str(row["end_session"])
+        adds = [rets[s] for s in check.adds if s in rets]
+        removes = [rets[s] for s in check.removes if s in rets]
+        if not adds or not removes:
+            raise NotEnoughData("adds or removes lack prices", missing or members)
+        spread = sum(adds) / len(adds) - sum(removes) / len(removes)
+        last = min(dt.date.fromisoformat(d) for d in through.values())
+        measured = {
+            "returns": rets,
+            "through": through,
+            "adds_mean": sum(adds) / len(adds),
+            "removes_mean": sum(removes) / len(removes),
+            "spread": spread,
+        }
+        pending = last < end - dt.timedelta(days=7)
+        return Outcome(
+            Verdict.PENDING if pending else (Verdict.SUPPORTED if spread > 0 else Verdict.REFUTED),
+            measured,
+            f"list change: adds' mean total return > removes' over {check.months} months",
+            f"adds {measured['adds_mean']:+.1%} vs removes {measured['removes_mean']:+.1%}"
+            f" (spread {spread:+.1%})",
+            members,
+            missing=missing,
+        )
+
+    return r.each(judge)

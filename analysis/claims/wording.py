@@ -28,21 +28,66 @@ Market practice behind the defaults: a *pullback* is a fall of 5-10% from a peak
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["RULES", "Rule", "rule"]
+__all__ = ["RULES", "Interval", "Rule", "rule"]
+
+INF = math.inf
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The values a rule accepts: ``lo .. hi``, each end open or closed.
+
+    >>> Interval(1.0, 2.0).contains(2.0), Interval(1.0, 2.0, hi_open=True).contains(2.0)
+    (True, False)
+    >>> Interval(1.0, INF, lo_open=True).meets(0.5, 1.0)
+    False
+    """
+
+    lo: float
+    hi: float
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def contains(self, x: float) -> bool:
+        """Whether ``x`` is accepted (NaN never is)."""
+        if math.isnan(x):
+            return False
+        above = x > self.lo if self.lo_open else x >= self.lo
+        below = x < self.hi if self.hi_open else x <= self.hi
+        return above and below
+
+    def meets(self, lo: float, hi: float) -> bool:
+        """Whether some value of the closed range ``[lo, hi]`` is accepted."""
+        if math.isnan(lo) or math.isnan(hi):
+            return False
+        lo, hi = min(lo, hi), max(lo, hi)
+        if hi < self.lo or (hi == self.lo and self.lo_open):
+            return False
+        return not (lo > self.hi or (lo == self.hi and self.hi_open))
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One wording rule: how a measured value is held against a claimed one."""
+    """One wording rule: the values of a measurement that agree with a claimed one."""
 
     name: str
     words: tuple[str, ...]
     default_tolerance: float
-    test: Callable[[float, float | None, float], bool]
+    accepts: Callable[[float | None, float], Interval]
     explain: str  # with {c} and {tol} placeholders
+
+    def interval(self, claimed: float | None, tolerance: float | None) -> Interval:
+        """The measured values this rule accepts for ``claimed``.
+
+        >>> RULES["about"].interval(0.07, None)
+        Interval(lo=0.063, hi=0.077, lo_open=False, hi_open=False)
+        """
+        tol = self.default_tolerance if tolerance is None else tolerance
+        return self.accepts(claimed, tol)
 
     def holds(self, measured: float, claimed: float | None, tolerance: float | None) -> bool:
         """Whether ``measured`` satisfies the rule against ``claimed``.
@@ -52,8 +97,7 @@ class Rule:
         >>> RULES["more_than"].holds(0.1149, 0.12, None)
         False
         """
-        tol = self.default_tolerance if tolerance is None else tolerance
-        return bool(self.test(measured, claimed, tol))
+        return self.interval(claimed, tolerance).contains(measured)
 
     def describe(self, claimed: float | None, tolerance: float | None) -> str:
         """The rule in words, with its numbers: printed beside every verdict.
@@ -78,6 +122,12 @@ def _need(c: float | None) -> float:
     return c
 
 
+def _about(c: float | None, t: float) -> Interval:
+    c = _need(c)
+    # rounded to 15 significant digits so that 0.07 +- 10% reads 0.063 .. 0.077, not 0.0629999
+    return Interval(round(c - t * abs(c), 15), round(c + t * abs(c), 15))
+
+
 RULES: dict[str, Rule] = {
     r.name: r
     for r in (
@@ -85,85 +135,101 @@ RULES: dict[str, Rule] = {
             "more_than",
             ("more than", "over", "above"),
             0.0,
-            lambda m, c, t: m > _need(c) + t,
+            lambda c, t: Interval(_need(c) + t, INF, lo_open=True),
             "measured > {c}",
         ),
         Rule(
             "at_least",
             ("at least",),
             0.0,
-            lambda m, c, t: m >= _need(c) - t,
+            lambda c, t: Interval(_need(c) - t, INF),
             "measured >= {c} - tolerance",
         ),
         Rule(
             "about",
             ("about", "roughly", "around", "approximately", "~"),
             0.10,
-            lambda m, c, t: abs(m - _need(c)) <= t * abs(_need(c)),
+            _about,
             "|measured - {c}| <= {tol} x |{c}|",
         ),
         Rule(
             "nearly",
             ("nearly", "almost"),
             0.10,
-            lambda m, c, t: _need(c) * (1 - t) <= m <= _need(c),
+            lambda c, t: Interval(_need(c) * (1 - t), _need(c)),
             "{c} x (1 - {tol}) <= measured <= {c}",
         ),
-        Rule("flat", ("flat",), 0.01, lambda m, c, t: abs(m) <= t, "|measured| <= {tol}"),
+        Rule("flat", ("flat",), 0.01, lambda c, t: Interval(-t, t), "|measured| <= {tol}"),
         Rule(
             "treading_water",
             ("treading water", "going nowhere"),
             0.05,
-            lambda m, c, t: abs(m) <= t,
+            lambda c, t: Interval(-t, t),
             "|measured| <= {tol}",
         ),
         Rule(
             "twice",
             ("twice", "double"),
             0.25,
-            lambda m, c, t: abs(m / 2 - 1) <= t,
+            lambda c, t: Interval(2 * (1 - t), 2 * (1 + t)),
             "|measured / 2 - 1| <= {tol}",
         ),
         Rule(
-            "on_a_tear", ("on a tear", "surging"), 0.10, lambda m, c, t: m >= t, "measured >= {tol}"
+            "on_a_tear",
+            ("on a tear", "surging"),
+            0.10,
+            lambda c, t: Interval(t, INF),
+            "measured >= {tol}",
         ),
         Rule(
             "pullback",
             ("pullback", "significant pullback"),
             0.05,
-            lambda m, c, t: m <= -t,
+            lambda c, t: Interval(-INF, -t),
             "drawdown <= -{tol}",
         ),
         Rule(
             "correction",
             ("correction", "considerable correction"),
             0.10,
-            lambda m, c, t: m <= -t,
+            lambda c, t: Interval(-INF, -t),
             "drawdown <= -{tol}",
         ),
         Rule(
             "record",
             ("record", "all-time high"),
             0.0,
-            lambda m, c, t: m > _need(c) + t,
+            lambda c, t: Interval(_need(c) + t, INF, lo_open=True),
             "measured > prior record {c}",
         ),
         Rule(
             "first_time",
             ("for the first time", "first ever"),
             0.0,
-            lambda m, c, t: m > _need(c) + t,
+            lambda c, t: Interval(_need(c) + t, INF, lo_open=True),
             "measured > {c}, never exceeded before",
         ),
-        Rule("below", ("below",), 0.0, lambda m, c, t: m < _need(c) - t, "measured < {c}"),
+        Rule(
+            "below",
+            ("below",),
+            0.0,
+            lambda c, t: Interval(-INF, _need(c) - t, hi_open=True),
+            "measured < {c}",
+        ),
         Rule(
             "exactly",
             ("third", "fifth", "exactly"),
             0.0,
-            lambda m, c, t: abs(m - _need(c)) <= t,
+            lambda c, t: Interval(_need(c) - t, _need(c) + t),
             "measured = {c}",
         ),
-        Rule("above", ("above",), 0.0, lambda m, c, t: m > _need(c) + t, "measured > {c}"),
+        Rule(
+            "above",
+            ("above",),
+            0.0,
+            lambda c, t: Interval(_need(c) + t, INF, lo_open=True),
+            "measured > {c}",
+        ),
     )
 }
 

@@ -26,9 +26,7 @@ from rich.table import Table
 
 from store.ingest.adapters import ADAPTER_NAMES, adapter_help
 from store.ingest.run import IngestResult, ingest_catalog, ingest_file
-from store.ingest.sources import compare_sources, feeds_overview
 from store.log import EventLog
-from store.reference.catalog import load_catalog
 
 # Typer shows an Enum's values as the option's choices and refuses anything else (exit 2).
 AdapterChoice = StrEnum("AdapterChoice", {name: name for name in ADAPTER_NAMES})  # type: ignore[misc]
@@ -153,83 +151,6 @@ def print_summary(result: IngestResult, out: Console | None = None) -> None:
     )
 
 
-def sources_command(
-    symbol: Annotated[str, typer.Argument(help="A ticker (^RUT) or series (FRED:DFF, FF3).")],
-    tolerance: Annotated[
-        float,
-        typer.Option(
-            help="Prices: relative difference of levels, or absolute difference of daily "
-            "returns for adjusted closes."
-        ),
-    ] = 0.0001,
-    abs_tolerance: Annotated[
-        float, typer.Option(help="Observations: absolute difference of values.")
-    ] = 0.005,
-    field: Annotated[
-        list[str] | None,
-        typer.Option(help="Only this field (open, high, low, close, adj_close); repeatable."),
-    ] = None,
-    limit: Annotated[int, typer.Option(help="Show at most this many disagreements.")] = 200,
-    store: StoreOption = None,
-) -> None:
-    """List the sources (feeds) of a series and every session where they disagree.
-
-    Unadjusted prices are compared with unadjusted ones, adjusted closes with adjusted ones
-    (as daily returns, since adjustment vintages differ in level).
-    """
-    log = EventLog.open(store)
-    overview = feeds_overview(log, symbol)
-    if overview.height == 0:
-        spec = load_catalog().entry(symbol)
-        hint = " (in the catalog: run `tapecheck ingest`)" if spec else ""
-        console.print(f"no sources of {symbol} in the store{hint}")
-        return
-    feeds = Table(title=f"sources of {symbol}")
-    for name in ("feed", "first", "last", "rows", "adjusted", "rank", "rank adj."):
-        # Names, dates and numbers never wrap; the notes column takes what width is left.
-        feeds.add_column(name, justify="right" if name == "rows" else "left", no_wrap=True)
-    feeds.add_column("notes", overflow="fold", ratio=1)
-    for row in overview.iter_rows(named=True):
-        feeds.add_row(
-            row["feed"],
-            row["first"],
-            row["last"],
-            f"{row['rows']:,}",
-            "yes" if row["adjusted"] else "no",
-            str(row["rank"] or ""),
-            str(row["rank_adjusted"] or ""),
-            row["notes"],
-        )
-    console.print(feeds)
-    diffs = compare_sources(
-        log, symbol, tolerance=tolerance, abs_tolerance=abs_tolerance, fields=field
-    )
-    table = Table(title=f"disagreements beyond tolerance ({diffs.height:,})")
-    for name in ("session", "field", "feed a", "value a", "feed b", "value b", "diff"):
-        table.add_column(
-            name, justify="right" if name.startswith(("value", "diff")) else "left", no_wrap=True
-        )
-    for row in diffs.head(limit).iter_rows(named=True):
-        returns = row["measure"] == "return"
-        table.add_row(
-            row["session"],
-            row["field"] + (" (daily return)" if returns else ""),
-            row["feed_a"],
-            f"{row['value_a']:.6g}",
-            row["feed_b"],
-            f"{row['value_b']:.6g}",
-            f"{row['difference']:.3g}",
-        )
-    console.print(table)
-    if diffs.height > limit:
-        console.print(f"... {diffs.height - limit:,} more (use --limit)")
-    console.print(
-        f"{diffs.height:,} disagreement(s) across {overview.height} source(s) of {symbol}",
-        highlight=False,
-    )
-
-
 def register(app: typer.Typer) -> None:
     """Attach the ingest commands to the ``tapecheck`` app."""
     app.command("ingest", help=INGEST_HELP)(ingest_command)
-    app.command("sources")(sources_command)

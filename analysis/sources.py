@@ -1,7 +1,8 @@
 """Cross-source comparison: where the downloads of one series disagree.
 
 Every download of a series is its own feed (stream ``<symbol>@<feed>``). This module reads them
-back through :meth:`EventLog.read` and lists each session (or period) where two feeds differ.
+back through the tape's fold (:meth:`analysis.tape.Tape.fold`, every feed, as known now)
+and lists each session (or period) where two feeds differ.
 
 Rules:
 
@@ -19,8 +20,17 @@ Rules:
 
 from __future__ import annotations
 
-import polars as pl
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
 
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from analysis.tape import Tape
 from store.events import EventType
 from store.log import EventLog
 from store.reference.catalog import Catalog, load_catalog
@@ -50,6 +60,13 @@ def _streams(log: EventLog, symbol: str) -> list[str]:
     ]
 
 
+def _facts(log: EventLog, streams: list[str]) -> pl.DataFrame:
+    """The latest version of every fact of ``streams`` (each feed apart), as known now."""
+    tape = Tape(log)
+    fold = tape.fold()
+    return tape.run(fold.filter(fold.stream.isin(streams))).sort("stream", "valid_at", "key")
+
+
 def _adjusted(cat: Catalog, symbol: str, feed: str) -> bool:
     spec = cat.entry(symbol)
     source = spec.source(feed) if spec is not None else None
@@ -64,7 +81,7 @@ def feeds_overview(log: EventLog, symbol: str, *, catalog: Catalog | None = None
     streams = _streams(log, symbol)
     rows = []
     if streams:
-        view = log.read(streams=streams)
+        view = _facts(log, streams)
         for stream, part in view.group_by("stream", maintain_order=True):
             feed = str(stream[0]).rsplit("@", 1)[1]
             key = "session" if part.get_column("event_type")[0] == "PriceBar" else "period"
@@ -133,7 +150,7 @@ def compare_sources(
     streams = _streams(log, symbol)
     if len(streams) < 2:
         return pl.DataFrame(schema=DISAGREEMENT_SCHEMA)
-    view = log.read(streams=streams)
+    view = _facts(log, streams)
     view = view.with_columns(pl.col("stream").str.split("@").list.last().alias("feed_name"))
     bars = view.filter(pl.col("event_type") == EventType.PRICE_BAR.value)
     obs = view.filter(pl.col("event_type") == EventType.OBSERVATION.value)
@@ -228,4 +245,85 @@ def _pairs(long: pl.DataFrame, tolerance: float, *, relative: bool = False) -> p
             "value_b",
             "difference",
         )
+    )
+
+
+StoreOption = Annotated[Path | None, typer.Option("--store", help="Event store directory.")]
+# piped output (files, CI logs) gets 160 columns, so dates and feed names are not cut
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
+
+
+def sources_command(
+    symbol: Annotated[str, typer.Argument(help="A ticker (^RUT) or series (FRED:DFF, FF3).")],
+    tolerance: Annotated[
+        float,
+        typer.Option(
+            help="Prices: relative difference of levels, or absolute difference of daily "
+            "returns for adjusted closes."
+        ),
+    ] = 0.0001,
+    abs_tolerance: Annotated[
+        float, typer.Option(help="Observations: absolute difference of values.")
+    ] = 0.005,
+    field: Annotated[
+        list[str] | None,
+        typer.Option(help="Only this field (open, high, low, close, adj_close); repeatable."),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many disagreements.")] = 200,
+    store: StoreOption = None,
+) -> None:
+    """List the sources (feeds) of a series and every session where they disagree.
+
+    Unadjusted prices are compared with unadjusted ones, adjusted closes with adjusted ones
+    (as daily returns, since adjustment vintages differ in level).
+    """
+    log = EventLog.open(store)
+    overview = feeds_overview(log, symbol)
+    if overview.height == 0:
+        spec = load_catalog().entry(symbol)
+        hint = " (in the catalog: run `tapecheck ingest`)" if spec else ""
+        console.print(f"no sources of {symbol} in the store{hint}")
+        return
+    feeds = Table(title=f"sources of {symbol}")
+    for name in ("feed", "first", "last", "rows", "adjusted", "rank", "rank adj."):
+        # Names, dates and numbers never wrap; the notes column takes what width is left.
+        feeds.add_column(name, justify="right" if name == "rows" else "left", no_wrap=True)
+    feeds.add_column("notes", overflow="fold", ratio=1)
+    for row in overview.iter_rows(named=True):
+        feeds.add_row(
+            row["feed"],
+            row["first"],
+            row["last"],
+            f"{row['rows']:,}",
+            "yes" if row["adjusted"] else "no",
+            str(row["rank"] or ""),
+            str(row["rank_adjusted"] or ""),
+            row["notes"],
+        )
+    console.print(feeds)
+    diffs = compare_sources(
+        log, symbol, tolerance=tolerance, abs_tolerance=abs_tolerance, fields=field
+    )
+    table = Table(title=f"disagreements beyond tolerance ({diffs.height:,})")
+    for name in ("session", "field", "feed a", "value a", "feed b", "value b", "diff"):
+        table.add_column(
+            name, justify="right" if name.startswith(("value", "diff")) else "left", no_wrap=True
+        )
+    for row in diffs.head(limit).iter_rows(named=True):
+        returns = row["measure"] == "return"
+        table.add_row(
+            row["session"],
+            row["field"] + (" (daily return)" if returns else ""),
+            row["feed_a"],
+            f"{row['value_a']:.6g}",
+            row["feed_b"],
+            f"{row['value_b']:.6g}",
+            f"{row['difference']:.3g}",
+        )
+    console.print(table)
+    if diffs.height > limit:
+        console.print(f"... {diffs.height - limit:,} more (use --limit)")
+    console.print(
+        f"{diffs.height:,} disagreement(s) across {overview.height} source(s) of {symbol}",
+        highlight=False,
     )

@@ -1,55 +1,15 @@
-"""What evaluating one check produces, before the engine adds ids, sources and versions."""
+"""Windows resolved to dates: what "this year", "in July" or "the past six months" mean for an
+article published on a given day."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 
 from analysis.claims.model import Window
 
-VERDICTS = (
-    "supported",
-    "refuted",
-    "consistent_intraday",
-    "not_enough_data",
-    "pending",
-    "not_checkable",
-)
-
-
-class NotEnoughData(Exception):
-    """A series or a date a check needs is not on the tape; ``missing`` names them."""
-
-    def __init__(self, message: str, missing: list[str]) -> None:
-        super().__init__(message)
-        self.missing = missing
-
-
-@dataclass(frozen=True)
-class Live:
-    """A measurement that depends on the session in progress: the value as a function of the
-    session's last prices, and each symbol's (low, high, close) of that session."""
-
-    value_at: Callable[[dict[str, float]], float]
-    ranges: dict[str, tuple[float, float, float]]
-    holds: Callable[[float], bool]
-
-
-@dataclass
-class Outcome:
-    """A verdict with its evidence."""
-
-    verdict: str
-    measured: dict[str, object]
-    rule: str
-    summary: str
-    series: list[str]
-    missing: list[str] = field(default_factory=list)
-    dates: dict[str, str] = field(default_factory=dict)
-    live: Live | None = None
+__all__ = ["resolve_window"]
 
 
 def resolve_window(
