@@ -54,15 +54,19 @@ __all__ = [
     "first_close_above",
     "first_high_above",
     "group_medians",
+    "growth_from_returns",
     "implied_upside",
+    "last_session_within",
     "longest_below_peak",
     "ma_crossings",
     "max_drawdown",
+    "month_end_closes",
     "month_to_date_return",
     "moving_average",
     "observation_change",
     "peak",
     "period_return",
+    "pinned",
     "pullback_after",
     "rate_changes",
     "record_closes",
@@ -647,6 +651,85 @@ def fall_from(bars: ir.Table, reference: Day, until: Day) -> ir.Table:
         fall=out.trough_close / out.reference_close - 1,
         rise=out.best_close / out.reference_close - 1,
     )
+
+
+def month_end_closes(bars: ir.Table) -> ir.Table:
+    """The last close of each calendar month (a month still under way has its latest close),
+    with ``month`` (the month's first day).
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> m = month_end_closes(example_bars()).order_by("session").to_polars()
+    >>> m.select("session", "close").rows()
+    [(datetime.date(2024, 12, 31), 100.0), (datetime.date(2025, 1, 8), 108.0)]
+    """
+    t = bars.mutate(month=bars.session.truncate("M"))
+    last = _first(t, ibis.desc(t.session), keys=(*_keys(t), "month"))
+    return last.select(*_keys(last), "month", "session", "close")
+
+
+def growth_from_returns(obs: ir.Table, series: str) -> ir.Table:
+    """A growth index from a series of period returns in percent (monthly portfolio returns):
+    ``close`` is 1 compounded through each period, ``session`` the period's last day, and
+    ``symbol`` the series id, so price signals (relative strength) read it like bars.
+
+    Examples
+    --------
+    >>> obs = ibis.memtable({"series": ["S"] * 3, "period": ["2000-01", "2000-02", "2000-03"],
+    ...                      "value": [10.0, -10.0, 5.0]})
+    >>> g = growth_from_returns(obs, "S").order_by("session").to_polars()
+    >>> [round(x, 4) for x in g["close"]], g["session"][0]
+    ([1.1, 0.99, 1.0395], datetime.date(2000, 1, 31))
+    """
+    t = obs.filter(obs.series == series)
+    w = _by(t, SERIES_KEYS, order="period", rows=(None, 0))
+    first_day = (t.period + "-01").cast("date")
+    t = t.mutate(
+        session=(first_day + ibis.interval(months=1)).cast("date") - ibis.interval(days=1),
+        close=(1 + t.value / 100).ln().sum().over(w).exp(),
+    )
+    return t.select(
+        *_keys(t, ("view",)), symbol=t.series, session=t.session.cast("date"), close=t.close
+    )
+
+
+def last_session_within(
+    bars: ir.Table, field: Field, low: float, high: float, *, end: Day | None = None
+) -> ir.Table:
+    """The last session on or before ``end`` whose ``field`` lay within ``[low, high]``: where
+    in the price history a cited level comes from ("resistance around 2,466").
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> last_session_within(example_bars(), "high", 105.5, 106.5).to_polars()["session"].item()
+    datetime.date(2025, 1, 6)
+    """
+    t = _within(bars.filter(bars[field] >= low, bars[field] <= high), None, end)
+    return _first(t, ibis.desc(t.session))
+
+
+def pinned(
+    bars: ir.Table, sessions: int, band: float, *, start: Day | None = None, end: Day | None = None
+) -> ir.Table:
+    """The first session within ``[start, end]`` that ends ``sessions`` sessions whose closes all
+    lay within ``band`` of each other (highest / lowest - 1): a price held by a pending deal
+    (a cash takeover bid pins a stock near the offer). No row when the price moved freely.
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> flat = example_bars(closes=[100, 110, 100.5, 100.2, 100.4, 100.1])
+    >>> pinned(flat, 4, 0.01).to_polars()["session"].item()
+    datetime.date(2025, 1, 8)
+    """
+    t = _within(bars, start, end)
+    w = _by(t, rows=(-(sessions - 1), 0))
+    t = t.mutate(_hi=t.close.max().over(w), _lo=t.close.min().over(w), _n=t.close.count().over(w))
+    held = t.filter(t._n == sessions, t._hi / t._lo - 1 <= band)
+    held = _first(held, held.session)
+    return held.select(*_keys(held), "session", range_low="_lo", range_high="_hi")
 
 
 # -- targets --------------------------------------------------------------------------------

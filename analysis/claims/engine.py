@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -130,34 +131,47 @@ def _fmt(value: object) -> str:
 
 
 def judge_live(live: Live) -> tuple[Verdict, dict[str, object]]:
-    """Judge a live measurement at the session's close and across its range."""
-    at_close = live.at_close()
-    low, high = live.bounds()
+    """Judge a statement about the session in progress: ``supported`` when it holds at the
+    close (or, for the intraday high, at the high), ``consistent_intraday`` when each stated
+    component was reached somewhere in its own range, else ``refuted``."""
+    value = live.measured()
+    intervals = live.intervals()
     measured: dict[str, object] = {
-        "at_close": at_close,
-        "range_min": low,
-        "range_max": high,
+        f"at_{live.judged_on}": value,
+        "components": {
+            label: {"low": lo, "high": hi, "accepts": [c.accepts.lo, c.accepts.hi]}
+            for c in live.components
+            for label, (lo, hi) in [(c.label, intervals[c.label])]
+        },
         "session_range": {
             s: {"low": r[0], "high": r[1], "close": r[2]} for s, r in live.ranges.items()
         },
     }
-    if live.accepts.contains(at_close):
+    if live.accepts.contains(value):
         return Verdict.SUPPORTED, measured
-    if live.accepts.meets(low, high):
+    if live.judged_on == "close" and all(
+        c.accepts.meets(*intervals[c.label]) for c in live.components
+    ):
         return Verdict.CONSISTENT_INTRADAY, measured
     return Verdict.REFUTED, measured
 
 
-def finish(out: Outcome) -> Outcome:
+def finish(out: Outcome, show: Callable[[float], str] | None = None) -> Outcome:
     """Judge a live measurement, if any; the outcome then has its verdict."""
     if out.live is not None:
-        out.verdict, live_measured = judge_live(out.live)
+        live = out.live
+        out.verdict, live_measured = judge_live(live)
         out.measured |= live_measured
-        out.summary += (
-            f"; measured {_fmt(live_measured['at_close'])} at the close, "
-            f"{_fmt(live_measured['range_min'])} to {_fmt(live_measured['range_max'])} "
-            "across the session's range"
-        )
+        fmt = show or out.show or _fmt
+        where = "the session's high" if live.judged_on == "high" else "the session's close"
+        parts = [f"{where}: {fmt(live.measured())}"]
+        if live.judged_on == "close":
+            intervals = live.intervals()
+            for c in live.components:
+                lo, hi = intervals[c.label]
+                cfmt = c.show or fmt
+                parts.append(f"{c.label} over the session's range: {cfmt(lo)} to {cfmt(hi)}")
+        out.summary += "; " + "; ".join(parts)
         out.live = None
     assert out.verdict is not None
     return out

@@ -35,6 +35,7 @@ from typing import Annotated, Literal
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from analysis.claims.figures import Figure
 from analysis.claims.wording import RULES
 
 __all__ = [
@@ -89,6 +90,29 @@ class Window(BaseModel):
     end: dt.date | None = None
     count: int | None = None
 
+    def describe(self) -> str:
+        """The window in words.
+
+        >>> Window.parse("month:2024-07").describe(), Window.parse("sessions:63").describe()
+        ('July 2024', 'the last 63 sessions')
+        """
+        if self.kind == "month" and self.month:
+            return dt.date.fromisoformat(self.month + "-01").strftime("%B %Y")
+        if self.kind == "half" and self.half:
+            year, half = self.half.split("-")
+            return f"the {'first' if half == '1' else 'second'} half of {year}"
+        if self.kind == "between":
+            return f"{self.start} to {self.end}"
+        plural = "" if self.count == 1 else "s"
+        return {
+            "ytd": "the year to date",
+            "mtd": "the month to date",
+            "session": "the session",
+            "sessions": f"the last {self.count} session{plural}",
+            "months": f"the past {self.count} month{plural}",
+            "years": f"the past {self.count} year{plural}",
+        }[self.kind]
+
     @classmethod
     def parse(cls, text: str) -> Window:
         if not isinstance(text, str) or not _WINDOW.match(text):
@@ -112,11 +136,47 @@ class Window(BaseModel):
 WindowField = Annotated[Window, Field(description="a window string, see the module docstring")]
 
 
+# Calls about a list of stocks or a rating are scored over one documented horizon, the horizon
+# of a 12-month price target, unless the article names another.
+CALL_HORIZON_MONTHS = 12
+
+
 class _Check(BaseModel):
     model_config = _FROZEN
     rule: str | None = None
     value: float | None = None
+    # the figure as the article prints it ("11%", "2,460"): its precision sets what the
+    # wording rules accept (analysis.claims.figures)
+    stated: str | None = None
     tolerance: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _value_from_stated(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("stated") is not None:
+            stated = data["stated"]
+            if not isinstance(stated, str):
+                raise ValueError(
+                    f'stated: {stated!r} must be quoted text as printed, e.g. "11%" or "2,460"'
+                )
+            figure = Figure.parse(stated)
+            value = data.get("value")
+            if value is None:
+                data = {**data, "value": figure.value}
+            elif abs(float(value) - figure.value) > 1e-12:
+                raise ValueError(f"value {value} disagrees with stated {stated!r}")
+        return data
+
+    @model_validator(mode="after")
+    def _rule_has_its_figure(self) -> _Check:
+        if self.rule == "rounds_to" and self.stated is None:
+            raise ValueError('rule rounds_to needs the figure as printed (stated: "11%")')
+        return self
+
+    @property
+    def figure(self) -> Figure | None:
+        """The claimed figure as printed, with its precision (None when not stated)."""
+        return Figure.parse(self.stated) if self.stated is not None else None
 
     @field_validator("window", mode="before", check_fields=False)
     @classmethod
@@ -193,10 +253,17 @@ class RelativeReturn(_TwoSymbols):
 
 
 class ReturnRatio(_TwoSymbols):
-    """A's return divided by B's over a window ("twice the gain")."""
+    """A's return divided by B's over a window ("twice the gain"). ``a_stated`` is A's move
+    as printed ("ahead 0.8%, twice the gain in the S&P 500"): during a session, each stated
+    component is judged against its own range."""
 
     predicate: Literal["return_ratio"]
     window: WindowField
+    a_stated: str | None = None
+
+    @property
+    def a_figure(self) -> Figure | None:
+        return Figure.parse(self.a_stated) if self.a_stated is not None else None
 
 
 class RecordCount(_OneSymbol):
@@ -250,11 +317,12 @@ class LevelOrigin(_OneSymbol):
 
 
 class TargetVsLevel(_OneSymbol):
-    """A target (``value``) against the level at publication: ``rule`` below, above, or
-    ``about`` an implied upside (``upside`` given, from the close of ``reference``)."""
+    """A price ``target`` against the level at publication. With a claimed upside (``value``
+    or ``stated``), the implied upside from the close of ``reference`` is held against it by
+    ``rule``; without one, ``rule`` (``below``/``above``) places the target against the level."""
 
     predicate: Literal["target_vs_level"]
-    upside: float | None = None
+    target: float
     reference: Literal["publication", "previous_close"] = "publication"
 
 
@@ -268,14 +336,16 @@ class RateCycle(_OneSeries):
 
 
 class SectorLeaders(_Check):
-    """Named groups of stocks led the index: each group's median return over ``window`` beat
-    ``benchmark``'s."""
+    """Named groups of stocks led the index: a group leads when its median return over
+    ``window`` beats ``benchmark``'s. ``each`` named group must lead (or ``most`` of them);
+    a group without data is reported, and decides the verdict when it could change it."""
 
     predicate: Literal["sector_leaders"]
     groups: dict[str, list[str]]
     benchmark: str
     window: WindowField
     missing_groups: list[str] = []
+    quantifier: Literal["each", "most"] = "each"
 
     def subjects(self) -> list[str]:
         return [self.benchmark, *(s for members in self.groups.values() for s in members)]
@@ -291,11 +361,26 @@ class FactorPremium(_OneSeries):
     mean: Literal["arithmetic", "geometric"] = "arithmetic"
 
 
+class ReturnSeries(BaseModel):
+    """Two monthly return series (percent) standing for A and B over a longer history, e.g.
+    the Fama-French small and big size portfolios for small and large caps."""
+
+    model_config = _FROZEN
+    a: str
+    b: str
+
+
 class LongestUnderperformance(_TwoSymbols):
     """The stretch of A/B below a prior peak that is under way at publication is the longest
-    in the data."""
+    "ever": judged on month-end values (a single day's spike never starts a stretch) over the
+    longest history available, ``history`` when given; every reading is reported."""
 
     predicate: Literal["longest_underperformance"]
+    history: ReturnSeries | None = None
+
+    def subjects(self) -> list[str]:
+        extra = [self.history.a, self.history.b] if self.history else []
+        return [self.a, self.b, *extra]
 
 
 class SeriesChange(_OneSeries):
@@ -310,18 +395,19 @@ class SeriesChange(_OneSeries):
 
 class TargetBy(_ScoredToDate, _OneSymbol):
     """``symbol`` reaches ``value`` by ``horizon_end``: touched in the range, met at the close.
-    ``origin_month`` also shows where a cited level comes from (the month's high and close)."""
+    The evidence shows where in the price history the level comes from."""
 
     predicate: Literal["target_by"]
-    origin_month: str | None = None
 
 
 class Direction(_ScoredToDate, _OneSymbol):
     """``symbol`` is higher (``up``) or lower (``down``) at ``horizon_end`` than at
-    publication ("further upside through the end of the year")."""
+    publication by at least ``min_move`` ("further upside through the end of the year"); a
+    smaller move either way is no move. The path's best and worst closes are reported."""
 
     predicate: Literal["direction"]
     direction: Literal["up", "down"] = "up"
+    min_move: float = 0.01
 
 
 class LevelAtHorizon(_ScoredToDate, _OneSymbol):
@@ -331,16 +417,19 @@ class LevelAtHorizon(_ScoredToDate, _OneSymbol):
 
 
 class WeeklyBreakout(_ScoredToDate, _OneSymbol):
-    """``weeks`` consecutive weekly closes above ``value`` after publication, by
-    ``horizon_end``."""
+    """A breakout by the call's own test: ``weeks`` consecutive weekly closes above ``value``
+    after publication, by ``horizon_end``. The evidence gives when it was first confirmed,
+    whether a weekly close fell back below the level afterwards, where the index stood at the
+    horizon, and where in the price history the level comes from."""
 
     predicate: Literal["weekly_breakout"]
     weeks: int = 2
 
 
 class DrawdownWithin(_Scored, _OneSymbol):
-    """A fall from the publication level of at least the rule's size (``pullback``,
-    ``correction``) within ``weeks`` weeks."""
+    """A fall from the level at the call (the publication close) of at least the rule's size
+    (``pullback``, ``correction``) within ``weeks`` weeks. The deepest peak-to-trough fall of
+    the same weeks is reported beside it."""
 
     predicate: Literal["drawdown_within"]
     weeks: int
@@ -382,12 +471,13 @@ class FedCuts(_Scored, _OneSeries):
 
 class ListChange(_Scored):
     """A recommended-list change: the adds' mean total return minus the removes' from
-    publication to ``months`` after."""
+    publication to ``months`` after (the calls' default horizon, 12 months). Each member's
+    contribution is reported, and members whose price was pinned by a deal are flagged."""
 
     predicate: Literal["list_change"]
     adds: list[str]
     removes: list[str]
-    months: int = 12
+    months: int = CALL_HORIZON_MONTHS
 
     def subjects(self) -> list[str]:
         return [*self.adds, *self.removes]
