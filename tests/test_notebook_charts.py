@@ -34,7 +34,7 @@ def marked(spec: dict, color: str) -> list[str]:
 
 def test_cards_render_html(bench):
     html = bench.check("A", "A02")._repr_html_()
-    assert "consistent_intraday" in html and "first_time" in html and "2500" in html
+    assert "A02" in html and "first_time" in html and "2,500" in html
 
 
 def test_a01_marks_the_record_closes_the_signal_finds(bench):
