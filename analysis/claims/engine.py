@@ -163,7 +163,7 @@ def finish(out: Outcome, show: Callable[[float], str] | None = None) -> Outcome:
         out.verdict, live_measured = judge_live(live)
         out.measured |= live_measured
         fmt = show or out.show or _fmt
-        where = "the session's high" if live.judged_on == "high" else "the session's close"
+        where = f"the session's {live.judged_on}"
         parts = [f"{where}: {fmt(live.measured())}"]
         if live.judged_on == "close":
             intervals = live.intervals()
@@ -173,6 +173,7 @@ def finish(out: Outcome, show: Callable[[float], str] | None = None) -> Outcome:
                 parts.append(f"{c.label} over the session's range: {cfmt(lo)} to {cfmt(hi)}")
         out.summary += "; " + "; ".join(parts)
         out.live = None
+        out.judged_live = True
     assert out.verdict is not None
     return out
 
@@ -235,8 +236,10 @@ def _unchecked(claim: ClaimSpec, in_progress: bool) -> ClaimResult | None:
 
 def _result(claim: ClaimSpec, out: Outcome, in_progress: bool) -> ClaimResult:
     assert out.verdict is not None
+    base = _base(claim, in_progress)
+    base["session_in_progress"] = out.judged_live
     return ClaimResult(
-        **_base(claim, in_progress),  # type: ignore[arg-type]
+        **base,  # type: ignore[arg-type]
         verdict=out.verdict,
         measured=out.measured,
         rule=out.rule,

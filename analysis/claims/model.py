@@ -4,21 +4,9 @@ This module only describes claims; :mod:`analysis.claims.engine` evaluates them 
 modules show them. Every check is one of the predicates below, selected by its ``predicate``
 field, so an article whose claims use existing predicates needs only a YAML file.
 
-Windows are written as short strings and parsed into :class:`Window`:
-
-=====================  ==========================================================
-``ytd``                calendar year to date
-``mtd``                month to date
-``month:2024-07``      one calendar month
-``half:2024-1``        first (or second) half of a year
-``between:A..B``       from the last close on or before A to the last on or before B
-``sessions:5``         the last 5 sessions
-``months:6``           a calendar window of 6 months
-``years:10``           a calendar window of 10 years
-``session``            the publication session's own move
-=====================  ==========================================================
-
-A window ends at the publication cut unless ``ending`` says otherwise.
+Windows and time references are written as articles write them ("this year", "in July",
+"last week", "on Friday"); :mod:`analysis.claims.windows` and :mod:`analysis.claims.timeref` list
+them and resolve them against the publication cut.
 
 >>> Window.parse("month:2024-07").kind, Window.parse("month:2024-07").month
 ('month', '2024-07')
@@ -29,13 +17,22 @@ A window ends at the publication cut unless ``ending`` says otherwise.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from dateutil.relativedelta import relativedelta
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from analysis.claims.figures import Figure
+from analysis.claims.timeref import SessionRef
+from analysis.claims.windows import Window
 from analysis.claims.wording import RULES
 
 __all__ = [
@@ -44,16 +41,19 @@ __all__ = [
     "CallSpec",
     "Check",
     "ClaimSpec",
+    "CloseLevel",
     "Direction",
     "DrawdownWithin",
     "FactorPremium",
     "FedCuts",
     "FirstAbove",
+    "FromExtreme",
     "LevelAtHorizon",
     "LevelOrigin",
     "ListChange",
     "LongestUnderperformance",
     "MovingAverageCross",
+    "MovingAverageState",
     "Outperform",
     "PeriodReturn",
     "Published",
@@ -64,6 +64,10 @@ __all__ = [
     "ReturnRatio",
     "SectorLeaders",
     "SeriesChange",
+    "SeriesLevel",
+    "SessionMove",
+    "SessionRank",
+    "Streak",
     "TargetBy",
     "TargetVsLevel",
     "WeeklyBreakout",
@@ -71,68 +75,6 @@ __all__ = [
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-_WINDOW = re.compile(
-    r"^(ytd|mtd|session|month:\d{4}-\d{2}|half:\d{4}-[12]|between:\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}"
-    r"|sessions:\d+|months:\d+|years:\d+)$"
-)
-
-
-class Window(BaseModel):
-    """A period of time a return or a comparison is measured over."""
-
-    model_config = _FROZEN
-    kind: Literal[
-        "ytd", "mtd", "session", "month", "half", "between", "sessions", "months", "years"
-    ]
-    month: str | None = None
-    half: str | None = None
-    start: dt.date | None = None
-    end: dt.date | None = None
-    count: int | None = None
-
-    def describe(self) -> str:
-        """The window in words.
-
-        >>> Window.parse("month:2024-07").describe(), Window.parse("sessions:63").describe()
-        ('July 2024', 'the last 63 sessions')
-        """
-        if self.kind == "month" and self.month:
-            return dt.date.fromisoformat(self.month + "-01").strftime("%B %Y")
-        if self.kind == "half" and self.half:
-            year, half = self.half.split("-")
-            return f"the {'first' if half == '1' else 'second'} half of {year}"
-        if self.kind == "between":
-            return f"{self.start} to {self.end}"
-        plural = "" if self.count == 1 else "s"
-        return {
-            "ytd": "the year to date",
-            "mtd": "the month to date",
-            "session": "the session",
-            "sessions": f"the last {self.count} session{plural}",
-            "months": f"the past {self.count} month{plural}",
-            "years": f"the past {self.count} year{plural}",
-        }[self.kind]
-
-    @classmethod
-    def parse(cls, text: str) -> Window:
-        if not isinstance(text, str) or not _WINDOW.match(text):
-            raise ValueError(
-                f"window {text!r} is not one of ytd, mtd, session, month:YYYY-MM, half:YYYY-1, "
-                "between:YYYY-MM-DD..YYYY-MM-DD, sessions:N, months:N, years:N"
-            )
-        kind, _, arg = text.partition(":")
-        if kind == "month":
-            return cls(kind="month", month=arg)
-        if kind == "half":
-            return cls(kind="half", half=arg)
-        if kind == "between":
-            a, b = arg.split("..")
-            return cls(kind="between", start=dt.date.fromisoformat(a), end=dt.date.fromisoformat(b))
-        if kind in ("sessions", "months", "years"):
-            return cls(kind=kind, count=int(arg))
-        return cls(kind=kind)  # type: ignore[arg-type]
-
-
 WindowField = Annotated[Window, Field(description="a window string, see the module docstring")]
 
 
@@ -235,13 +177,123 @@ class _ScoredToDate(_Scored):
 # -- as published -------------------------------------------------------------------------------
 
 
-class PeriodReturn(_OneSymbol):
+SessionField = Annotated[
+    SessionRef,
+    BeforeValidator(SessionRef.parse),
+    Field(description="a session: today, previous, Monday .. Friday, last Friday, a date"),
+]
+Change = Literal["rose", "fell", "moved"]
+
+
+class _Moves(_Check):
+    """A move stated by its size and its sign in words: "rose 2%", "fell more than 2%",
+    "lost about 5%". With ``fell`` the claimed figure is the size of the fall, so the rules
+    read naturally ("more than 2%" of a fall); ``moved`` takes the figure with its sign."""
+
+    change: Change = "moved"
+
+    def signed(self, value: float) -> float:
+        """The measured move as the claim states it (a fall as a positive size)."""
+        return -value if self.change == "fell" else value
+
+
+def _no_ending_with_sessions(check: PeriodReturn | RelativeReturn) -> None:
+    if check.ending is not None and check.window.kind in ("sessions", "session"):
+        raise ValueError(
+            f"ending cannot move a window counted in sessions ({check.window.describe()}); "
+            "use a calendar window (between:A..B, months:N) instead"
+        )
+
+
+class PeriodReturn(_OneSymbol, _Moves):
     """The return of ``symbol`` over ``window`` held against ``value`` by ``rule``."""
 
     predicate: Literal["period_return"]
+    default_rule: ClassVar[str | None] = "about"
     window: WindowField
     ending: dt.date | None = None
     adjusted: bool = False
+
+    @model_validator(mode="after")
+    def _ending_fits(self) -> PeriodReturn:
+        _no_ending_with_sessions(self)
+        return self
+
+
+class SessionMove(_OneSymbol, _Moves):
+    """One session's move, close to close ("rose 1.2% on Friday", "Thursday's 2% drop"):
+    the session named by ``on`` (the session in progress is judged on its final bar)."""
+
+    predicate: Literal["session_move"]
+    default_rule: ClassVar[str | None] = "about"
+    on: SessionField = SessionRef("today", text="today")
+
+
+class CloseLevel(_OneSymbol):
+    """Where ``symbol`` stood on a session: its close, intraday high or low ("closed at
+    2,486", "touched 2,500 on Monday")."""
+
+    predicate: Literal["close_level"]
+    needs_value: ClassVar[bool] = True
+    default_rule: ClassVar[str | None] = "about"
+    on: SessionField = SessionRef("today", text="today")
+    field: Literal["close", "high", "low"] = "close"
+
+
+class SessionRank(_OneSymbol):
+    """A session's move ranked among the moves of a period ("the worst day of the year",
+    "the biggest gain since March"): ``rank`` 1 is the biggest ``gain`` (or ``loss``)."""
+
+    predicate: Literal["session_rank"]
+    default_rule: ClassVar[str | None] = "exactly"
+    on: SessionField = SessionRef("today", text="today")
+    among: WindowField
+    direction: Literal["gain", "loss"] = "gain"
+
+
+class MovingAverageState(_OneSymbol):
+    """The close above (or below) its ``sessions``-session average on a session, a state
+    rather than a crossing ("trading above its 200-day average")."""
+
+    predicate: Literal["ma_state"]
+    on: SessionField = SessionRef("previous", text="previous")
+    sessions: int = 200
+    side: Literal["above", "below"] = "above"
+
+
+class FromExtreme(_OneSymbol):
+    """How far ``symbol`` stood from the peak (or trough) of a period, or of all time, at a
+    session ("10% below its record", "down 20% from its November peak", "up 30% from its April
+    low"): the move from the extreme, a fall stated by its size with ``change: fell``."""
+
+    predicate: Literal["from_extreme"]
+    default_rule: ClassVar[str | None] = "about"
+    extreme: Literal["peak", "trough"] = "peak"
+    of: WindowField | None = None
+    on: SessionField = SessionRef("previous", text="previous")
+    change: Change = "moved"
+
+    def signed(self, value: float) -> float:
+        return -value if self.change == "fell" else value
+
+
+class Streak(_OneSymbol):
+    """Consecutive sessions of gains (``up``) or losses (``down``) ending on a session ("a
+    third straight gain", "a five-day losing streak")."""
+
+    predicate: Literal["streak"]
+    default_rule: ClassVar[str | None] = "exactly"
+    on: SessionField = SessionRef("today", text="today")
+    direction: Literal["up", "down"] = "up"
+
+
+class SeriesLevel(_OneSeries):
+    """An observation series' value on or before a session ("the 10-year yield stood at
+    4.5%", "the curve is inverted": below 0)."""
+
+    predicate: Literal["series_level"]
+    default_rule: ClassVar[str | None] = "about"
+    on: SessionField = SessionRef("previous", text="previous")
 
 
 class RelativeReturn(_TwoSymbols):
@@ -251,6 +303,11 @@ class RelativeReturn(_TwoSymbols):
     window: WindowField
     ending: dt.date | None = None
 
+    @model_validator(mode="after")
+    def _ending_fits(self) -> RelativeReturn:
+        _no_ending_with_sessions(self)
+        return self
+
 
 class ReturnRatio(_TwoSymbols):
     """A's return divided by B's over a window ("twice the gain"). ``a_stated`` is A's move
@@ -258,6 +315,7 @@ class ReturnRatio(_TwoSymbols):
     component is judged against its own range."""
 
     predicate: Literal["return_ratio"]
+    default_rule: ClassVar[str | None] = "twice"
     window: WindowField
     a_stated: str | None = None
 
@@ -267,10 +325,13 @@ class ReturnRatio(_TwoSymbols):
 
 
 class RecordCount(_OneSymbol):
-    """Record closes of ``symbol`` in the publication year, the session in progress included
-    when it closes (or trades) above the prior record ("on pace for its third record")."""
+    """Record closes of ``symbol`` set within ``window`` (default: this year), the session in
+    progress included when it closes above the prior record ("on pace for its third record",
+    "five record closes in 2024")."""
 
     predicate: Literal["record_count"]
+    default_rule: ClassVar[str | None] = "exactly"
+    window: WindowField = Window(kind="ytd", text="ytd")
 
 
 class AllTimeHigh(_OneSymbol):
@@ -283,11 +344,13 @@ class AllTimeHigh(_OneSymbol):
 
 
 class FirstAbove(_OneSymbol):
-    """``symbol`` above ``value`` (close or high) on the publication session for the first
-    time ever."""
+    """``symbol`` above ``value`` (close or high) on the session ``on`` (default: the
+    publication session) for the first time ever."""
 
     predicate: Literal["first_above"]
+    needs_value: ClassVar[bool] = True
     field: Literal["close", "high"] = "high"
+    on: SessionField = SessionRef("today", text="today")
 
 
 class RecordBroken(_OneSymbol):
@@ -312,6 +375,8 @@ class LevelOrigin(_OneSymbol):
     ``value`` (``about`` by default)."""
 
     predicate: Literal["level_origin"]
+    needs_value: ClassVar[bool] = True
+    default_rule: ClassVar[str | None] = "about"
     month: str
     field: Literal["close", "high"] = "high"
 
@@ -356,6 +421,7 @@ class FactorPremium(_OneSeries):
     (percent); ``mean`` picks which one is judged, and both are reported."""
 
     predicate: Literal["factor_premium"]
+    default_rule: ClassVar[str | None] = "about"
     first_year: int
     last_year: int
     mean: Literal["arithmetic", "geometric"] = "arithmetic"
@@ -387,6 +453,7 @@ class SeriesChange(_OneSeries):
     """The change of an observation series over a window ("a steepening yield curve")."""
 
     predicate: Literal["series_change"]
+    default_rule: ClassVar[str | None] = "above"
     window: WindowField
 
 
@@ -398,6 +465,7 @@ class TargetBy(_ScoredToDate, _OneSymbol):
     The evidence shows where in the price history the level comes from."""
 
     predicate: Literal["target_by"]
+    needs_value: ClassVar[bool] = True
 
 
 class Direction(_ScoredToDate, _OneSymbol):
@@ -414,6 +482,8 @@ class LevelAtHorizon(_ScoredToDate, _OneSymbol):
     """``symbol``'s close at ``horizon_end`` against ``value`` (``about``: "ends near")."""
 
     predicate: Literal["level_at_horizon"]
+    needs_value: ClassVar[bool] = True
+    default_rule: ClassVar[str | None] = "about"
 
 
 class WeeklyBreakout(_ScoredToDate, _OneSymbol):
@@ -423,6 +493,7 @@ class WeeklyBreakout(_ScoredToDate, _OneSymbol):
     horizon, and where in the price history the level comes from."""
 
     predicate: Literal["weekly_breakout"]
+    needs_value: ClassVar[bool] = True
     weeks: int = 2
 
 
@@ -432,6 +503,7 @@ class DrawdownWithin(_Scored, _OneSymbol):
     the same weeks is reported beside it."""
 
     predicate: Literal["drawdown_within"]
+    default_rule: ClassVar[str | None] = "pullback"
     weeks: int
 
     def horizon(self, published: dt.date) -> dt.date:
@@ -490,6 +562,13 @@ class ListChange(_Scored):
 # a claim's kind decides which union its check must come from (checked when the spec loads).
 PUBLISHED_CHECKS: tuple[type[_Check], ...] = (
     PeriodReturn,
+    SessionMove,
+    CloseLevel,
+    SessionRank,
+    MovingAverageState,
+    FromExtreme,
+    Streak,
+    SeriesLevel,
     RelativeReturn,
     ReturnRatio,
     RecordCount,
@@ -517,6 +596,13 @@ SCORED_CHECKS: tuple[type[_Scored], ...] = (
 )
 PublishedCheck = (
     PeriodReturn
+    | SessionMove
+    | CloseLevel
+    | SessionRank
+    | MovingAverageState
+    | FromExtreme
+    | Streak
+    | SeriesLevel
     | RelativeReturn
     | ReturnRatio
     | RecordCount

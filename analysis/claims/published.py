@@ -21,7 +21,7 @@ from analysis.claims.dispatch import evaluates
 from analysis.claims.judging import accepts, describe, holds, level, percent, show
 from analysis.claims.reading import SLACK_DAYS, Reading, checked_close, missing_close
 from analysis.claims.verdict import Component, Live, NotEnoughData, Outcome, Verdict
-from analysis.claims.windows import resolve_window
+from analysis.claims.windows import month_bounds, month_named, resolve_window
 from analysis.claims.wording import INF, Interval
 from analysis.claims.wording import rule as wording_rule
 
@@ -80,8 +80,18 @@ def window_returns(
             table = r.with_params(closed.filter(closed["view"].isin(views)), day=r.day)
             rows |= r.rows(sg.trailing_return(table, ibis._.day, lag), by="symbol")
         return rows, spans
-    for i in r.views:
-        spans[i] = resolve_window(window, r.day(i), ending)
+    if window.kind == "since_peak":
+        # "since its November peak": from the highest close of the most recent November
+        assert window.month is not None
+        bounds = {i: month_bounds(*month_named(window.month, r.day(i))) for i in r.views}
+        months = r.with_params(closed, start=lambda i: bounds[i][0], end=lambda i: bounds[i][1])
+        peaks = r.rows(sg.peak(months, "close", start=ibis._.start, end=ibis._.end), by="symbol")
+        for i in r.views:
+            got = [row["peak_session"] for (v, _), row in peaks.items() if v == i]
+            spans[i] = (got[0] if got else bounds[i][0], r.day(i))
+    else:
+        for i in r.views:
+            spans[i] = resolve_window(window, r.day(i), ending)
     table = r.with_params(
         closed,
         after=lambda i: spans[i][0],  # type: ignore[index]
@@ -132,6 +142,13 @@ def _end(
     span = spans[i]
     if span is not None:
         checked_close(symbol, span[1], row["end_session"], coverage, i)
+    if row["end_session"] <= row["base_session"]:
+        # the window holds no session that had closed by the cut: no return, never +0.00%
+        raise NotEnoughData(
+            f"{symbol}: no session of the window had closed by the cut (last close "
+            f"{row['end_session']})",
+            [f"{symbol} after {row['base_session']}"],
+        )
     return row
 
 
@@ -151,9 +168,9 @@ def period_return(check: m.PeriodReturn, r: Reading) -> dict[int, Outcome]:
         if _ends_live(r, spans, i):
             out = Outcome(None, evidence, rule_text, "", [sym], show=fmt)
             out.live = Live.single(
-                f"{sym} return",
+                f"{sym} return" if check.change != "fell" else f"{sym} fall",
                 sym,
-                lambda p: p / base - 1,
+                lambda p: check.signed(p / base - 1),
                 live_range(r, live, i, sym),
                 accepts(check, "about"),
             )
@@ -169,7 +186,7 @@ def period_return(check: m.PeriodReturn, r: Reading) -> dict[int, Outcome]:
             "return": value,
         }
         return Outcome.judged(
-            holds(check, "about", value),
+            holds(check, "about", check.signed(value)),
             evidence,
             rule_text,
             f"{sym} return over {window.describe()} {fmt(value)} ({level(base)} on "
@@ -339,32 +356,38 @@ def _history_start(r: Reading, symbol: str, i: int) -> dt.date | None:
 def record_count(check: m.RecordCount, r: Reading) -> dict[int, Outcome]:
     sym = check.symbol
     closed = r.closed([sym])
-    table = r.with_params(closed, start=lambda i: dt.date(r.day(i).year, 1, 1), end=r.day)
+    spans = {i: resolve_window(check.window, r.day(i)) for i in r.views}
+    table = r.with_params(
+        closed, start=lambda i: spans[i][0] + dt.timedelta(days=1), end=lambda i: spans[i][1]
+    )
     records = r.grouped(sg.record_closes(table, start=ibis._.start, end=ibis._.end))
     peaks = r.rows(sg.peak(closed, "close"))
-    year_start = r.with_params(closed, end=lambda i: dt.date(r.day(i).year - 1, 12, 31))
-    before = r.rows(sg.peak(year_start, "close", end=ibis._.end))
+    window_start = r.with_params(closed, end=lambda i: spans[i][0])
+    before = r.rows(sg.peak(window_start, "close", end=ibis._.end))
     live = r.live([sym]) if r.speaks_live else {}
 
     def judge(i: int) -> Outcome:
         prior = float(_need_row(peaks, i, f"no bars of {sym} known at {r.day(i)}", [sym])["peak"])
         up_to_date(r, i, sym)
         base = _preferred_row(r, before, i)
-        covers(r, i, sym, base["peak_session"] if base else None, "the record the year began with")
+        covers(
+            r, i, sym, base["peak_session"] if base else None, "the record the window began with"
+        )
         sessions = [str(d) for d in records[i]["session"]]
         n = len(sessions)
-        year = r.day(i).year
+        period = check.window.describe()
+        in_window = spans[i][1] >= r.day(i)
         measured: dict[str, object] = {
             "records_this_year_before": n,
             "prior_record_close": prior,
             "record_sessions": sessions,
         }
-        if r.is_live(i):
+        if r.is_live(i) and in_window:
             out = Outcome(
                 None,
                 measured,
                 describe(check, "exactly", _count),
-                f"{n} record closes in {year} before the session; prior record close "
+                f"{n} record closes in {period} before the session; prior record close "
                 f"{level(prior)}",
                 [sym],
                 show=_count,
@@ -381,7 +404,8 @@ def record_count(check: m.RecordCount, r: Reading) -> dict[int, Outcome]:
             holds(check, "exactly", n),
             measured | {"records_this_year": n},
             describe(check, "exactly", _count),
-            f"{n} record closes in {year} by {r.day(i)}",
+            f"{n} record closes in {period} ({spans[i][0] + dt.timedelta(days=1)} to "
+            f"{min(spans[i][1], r.day(i))})",
             [sym],
         )
 
@@ -458,17 +482,30 @@ def _recent_start(recent: Mapping[int, dict[str, Any]], i: int) -> dt.date:
 
 @evaluates(m.FirstAbove)
 def first_above(check: m.FirstAbove, r: Reading) -> dict[int, Outcome]:
+    from analysis.claims.on_session import sessions_named
+
     sym, field = check.symbol, check.field
     mark = check.value
     assert mark is not None
-    closed = r.closed([sym])
-    peaks = r.rows(sg.peak(closed, field))
+    named = sessions_named(r, check.on)
+
+    def on(i: int) -> dt.date:
+        day = named[i]
+        return day if isinstance(day, dt.date) else dt.date.min
+
+    closed = r.with_params(r.closed([sym]), before=lambda i: on(i) - dt.timedelta(days=1), on=on)
+    peaks = r.rows(sg.peak(closed, field, end=ibis._.before))
     signal = sg.first_close_above if field == "close" else sg.first_high_above
     firsts = r.rows(signal(closed, mark))
-    live = r.live([sym]) if r.speaks_live else {}
+    bars = r.rows(sg.session_bar(closed, ibis._.on))
+    live = r.live([sym])
     rule_text = wording_rule("first_time").describe(mark, None, fmt=level)
+    what = "high" if field == "high" else "close"
 
     def judge(i: int) -> Outcome:
+        day = named[i]
+        if not isinstance(day, dt.date):
+            raise NotEnoughData(f"{sym}: {day}", [sym])
         top = peaks.get(i)
         if top is None:
             raise _no_field(sym, field, r, i)
@@ -476,6 +513,7 @@ def first_above(check: m.FirstAbove, r: Reading) -> dict[int, Outcome]:
         covers(r, i, sym, _history_start(r, sym, i), "a first time ever reads the whole history")
         prior_max = float(top["peak"])
         evidence: dict[str, object] = {
+            "session": str(day),
             f"highest_prior_{field}": prior_max,
             "level": mark,
             "prior_max_session": str(top["peak_session"]),
@@ -486,27 +524,37 @@ def first_above(check: m.FirstAbove, r: Reading) -> dict[int, Outcome]:
                 Verdict.REFUTED,
                 {**evidence, "first_time": str(when)},
                 rule_text,
-                f"{sym} was already above {level(mark)} on {when}",
+                f"{sym} was already above {level(mark)} on {when}, before {day}",
                 [sym],
             )
-        if not r.is_live(i):
-            raise NotEnoughData(f"no bar of {sym} for the session in progress", [sym])
-        what = "high" if field == "high" else "close"
-        out = Outcome(None, evidence, rule_text, "", [sym], show=level)
-        # "topped", "hit", "touched" a level speak of the intraday high: judge on the high
-        out.live = Live.single(
-            f"{sym} {what}",
-            sym,
-            lambda p: p,
-            live_range(r, live, i, sym),
-            Interval(mark, INF, lo_open=True),
-            judged_on="high" if field == "high" else "close",
-        )
-        out.summary = (
-            f"never above {level(mark)} before (highest {field} {level(prior_max)} on "
+        before = (
+            f"never above {level(mark)} before {day} (highest {field} {level(prior_max)} on "
             f"{top['peak_session']})"
         )
-        return out
+        if day == r.day(i) and r.view(i).in_progress:
+            out = Outcome(None, evidence, rule_text, before, [sym], show=level)
+            # "topped", "hit", "touched" a level speak of the intraday high: judge on the high
+            out.live = Live.single(
+                f"{sym} {what}",
+                sym,
+                lambda p: p,
+                live_range(r, live, i, sym),
+                Interval(mark, INF, lo_open=True),
+                judged_on="high" if field == "high" else "close",
+            )
+            return out
+        row = bars.get(i)
+        if row is None or row[field] is None:
+            raise NotEnoughData(f"no {field} of {sym} on {day}", [f"{sym} {day}"])
+        value = float(row[field])
+        return Outcome.judged(
+            value > mark,
+            evidence | {field: value},
+            rule_text,
+            f"{before}; {what} on {day}: {level(value)}",
+            [sym],
+            dates={"session": str(day)},
+        )
 
     return r.each(judge)
 

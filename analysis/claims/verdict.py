@@ -87,7 +87,7 @@ class Live:
     ranges: dict[str, tuple[float, float, float]]
     accepts: Interval
     components: tuple[Component, ...]
-    judged_on: Literal["close", "high"] = "close"
+    judged_on: Literal["close", "high", "low"] = "close"
 
     @classmethod
     def single(
@@ -97,7 +97,7 @@ class Live:
         value_at: Callable[[float], float],
         session: tuple[float, float, float],
         accepts: Interval,
-        judged_on: Literal["close", "high"] = "close",
+        judged_on: Literal["close", "high", "low"] = "close",
     ) -> Live:
         """A statement about one quantity of one symbol."""
         component = Component.of(label, symbol, value_at, accepts)
@@ -107,7 +107,7 @@ class Live:
 
     def measured(self) -> float:
         """The value the verdict is judged on: at the close (or at the high)."""
-        at = 1 if self.judged_on == "high" else 2
+        at = {"low": 0, "high": 1, "close": 2}[self.judged_on]
         return self.value_at({s: r[at] for s, r in self.ranges.items()})
 
     def intervals(self) -> dict[str, tuple[float, float]]:
@@ -130,6 +130,8 @@ class Outcome:
     live: Live | None = None
     # how the measured value is printed (at the precision of the claim's figure)
     show: Callable[[float], str] | None = None
+    # set by the engine once a measurement of the session in progress has been judged
+    judged_live: bool = False
 
     @classmethod
     def judged(

@@ -102,6 +102,11 @@ class Rule:
     explain: str  # with {c} and {tol} placeholders
     uses_unit: bool = False
 
+    @property
+    def needs_value(self) -> bool:
+        """Whether the rule compares against a claimed figure."""
+        return self.name in NEEDS_VALUE
+
     def interval(
         self, claimed: float | None, tolerance: float | None, unit: float | None = None
     ) -> Interval:
@@ -194,6 +199,21 @@ def _within_units(units: float) -> Callable[[float | None, float, float | None],
     return accepts
 
 
+NEEDS_VALUE = frozenset(
+    (
+        "rounds_to",
+        "about",
+        "roughly",
+        "more_than",
+        "at_least",
+        "nearly",
+        "record",
+        "first_time",
+        "below",
+        "exactly",
+        "above",
+    )
+)
 _FALLBACK = {
     "about": "measured within {tol} of {c}",
     "roughly": "measured within {tol} of {c}",
