@@ -540,7 +540,7 @@ def weekly_closes(bars: ir.Table) -> ir.Table:
 
 
 def consecutive_weekly_closes_above(
-    bars: ir.Table, level: float, weeks: int, *, start: Day | None = None
+    bars: ir.Table, level: float | Deferred, weeks: int, *, start: Day | None = None
 ) -> ir.Table:
     """The first weekly close that completes ``weeks`` consecutive weekly closes above
     ``level`` (from ``start`` on); ``run_start`` is the first week of that run.
@@ -553,7 +553,7 @@ def consecutive_weekly_closes_above(
     (datetime.date(2025, 1, 17), datetime.date(2025, 1, 24))
     """
     wk = _within(weekly_closes(bars), start, None)
-    above = wk.close > level
+    above = wk.close > _level(wk, level)
     # each weekly close at or below the level starts a new run
     wk = wk.mutate(_above=above, _run=(~above).cast("int64").sum().over(_cumulative(wk)))
     keys = [wk[k] for k in _keys(wk)]

@@ -16,6 +16,7 @@ import altair as alt
 import polars as pl
 import vl_convert as vlc
 
+from analysis.claims import model as m
 from analysis.claims.context import Context
 from analysis.claims.engine import ClaimResult
 from analysis.claims.model import ClaimSpec
@@ -40,16 +41,8 @@ def _window(claim: ClaimSpec, ctx: Context) -> tuple[dt.date, dt.date, bool]:
             return ctx.day - dt.timedelta(days=42), ctx.day, False
         return ctx.day - dt.timedelta(days=365), ctx.day, False
     check = claim.check
-    end = getattr(check, "horizon_end", None)
-    if end is None:
-        months = getattr(check, "months", None)
-        if isinstance(months, list):  # fed_cuts: the listed months, through the last one
-            end = dt.date.fromisoformat(max(months) + "-01") + dt.timedelta(days=31)
-        else:
-            weeks = getattr(check, "weeks", None)
-            days = weeks * 7 if weeks else int((months or 6) * 30.5)
-            end = ctx.day + dt.timedelta(days=days)
-    return ctx.day - dt.timedelta(days=90), end, True
+    assert isinstance(check, m._Scored)
+    return ctx.day - dt.timedelta(days=90), check.horizon(ctx.day), True
 
 
 def _prices(ctx: Context, symbol: str, start: dt.date, end: dt.date, after: bool) -> pl.DataFrame:

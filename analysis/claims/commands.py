@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from analysis.claims import model as m
 from analysis.claims.calls import record_calls
 from analysis.claims.charts import claim_chart, save_png
 from analysis.claims.engine import (
@@ -204,9 +205,7 @@ def calls_command(store: StoreOption = None) -> None:
             result = evaluate_claim(claim, ctx, cross_source=False)
             firm = claim.call.firm if claim.call else "(article)"
             analyst = claim.call.analyst if claim.call else "(forecast)"
-            horizon = getattr(claim.check, "horizon_end", None) or getattr(
-                claim.check, "months", ""
-            )
+            horizon = claim.check.horizon(ctx.day) if isinstance(claim.check, m._Scored) else ""
             rows.append(
                 (
                     firm,

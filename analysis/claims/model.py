@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from analysis.claims.figures import Figure
-from analysis.claims.timeref import SessionRef
+from analysis.claims.timeref import HorizonRef, MonthRef, SessionRef
 from analysis.claims.windows import Window
 from analysis.claims.wording import RULES
 
@@ -75,7 +75,11 @@ __all__ = [
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-WindowField = Annotated[Window, Field(description="a window string, see the module docstring")]
+WindowField = Annotated[
+    Window,
+    BeforeValidator(Window.parse),
+    Field(description="a window as articles write it (analysis.claims.windows)"),
+]
 
 
 # Calls about a list of stocks or a rating are scored over one documented horizon, the horizon
@@ -120,11 +124,6 @@ class _Check(BaseModel):
         """The claimed figure as printed, with its precision (None when not stated)."""
         return Figure.parse(self.stated) if self.stated is not None else None
 
-    @field_validator("window", mode="before", check_fields=False)
-    @classmethod
-    def _window(cls, v: object) -> object:
-        return Window.parse(v) if isinstance(v, str) else v
-
     @field_validator("rule")
     @classmethod
     def _known_rule(cls, v: str | None) -> str | None:
@@ -168,10 +167,10 @@ class _Scored(_Check):
 
 
 class _ScoredToDate(_Scored):
-    horizon_end: dt.date
+    horizon_end: HorizonField
 
     def horizon(self, published: dt.date) -> dt.date:
-        return self.horizon_end
+        return self.horizon_end.resolve(published)
 
 
 # -- as published -------------------------------------------------------------------------------
@@ -183,6 +182,21 @@ SessionField = Annotated[
     Field(description="a session: today, previous, Monday .. Friday, last Friday, a date"),
 ]
 Change = Literal["rose", "fell", "moved"]
+MonthField = Annotated[
+    MonthRef,
+    BeforeValidator(MonthRef.parse),
+    Field(description="a month: 2025-09, September, November 2021, last month"),
+]
+HorizonField = Annotated[
+    HorizonRef,
+    BeforeValidator(HorizonRef.parse),
+    Field(description="a date, or year end"),
+]
+EndingField = Annotated[
+    SessionRef,
+    BeforeValidator(SessionRef.parse),
+    Field(description="the session a window ends on: a date, or a weekday (as of Wednesday)"),
+]
 
 
 class _Moves(_Check):
@@ -211,7 +225,7 @@ class PeriodReturn(_OneSymbol, _Moves):
     predicate: Literal["period_return"]
     default_rule: ClassVar[str | None] = "about"
     window: WindowField
-    ending: dt.date | None = None
+    ending: EndingField | None = None
     adjusted: bool = False
 
     @model_validator(mode="after")
@@ -222,11 +236,11 @@ class PeriodReturn(_OneSymbol, _Moves):
 
 class SessionMove(_OneSymbol, _Moves):
     """One session's move, close to close ("rose 1.2% on Friday", "Thursday's 2% drop"):
-    the session named by ``on`` (the session in progress is judged on its final bar)."""
+    the session named by ``session`` (the session in progress is judged on its final bar)."""
 
     predicate: Literal["session_move"]
     default_rule: ClassVar[str | None] = "about"
-    on: SessionField = SessionRef("today", text="today")
+    session: SessionField = SessionRef("today", text="today")
 
 
 class CloseLevel(_OneSymbol):
@@ -236,7 +250,7 @@ class CloseLevel(_OneSymbol):
     predicate: Literal["close_level"]
     needs_value: ClassVar[bool] = True
     default_rule: ClassVar[str | None] = "about"
-    on: SessionField = SessionRef("today", text="today")
+    session: SessionField = SessionRef("today", text="today")
     field: Literal["close", "high", "low"] = "close"
 
 
@@ -246,7 +260,7 @@ class SessionRank(_OneSymbol):
 
     predicate: Literal["session_rank"]
     default_rule: ClassVar[str | None] = "exactly"
-    on: SessionField = SessionRef("today", text="today")
+    session: SessionField = SessionRef("today", text="today")
     among: WindowField
     direction: Literal["gain", "loss"] = "gain"
 
@@ -256,7 +270,7 @@ class MovingAverageState(_OneSymbol):
     rather than a crossing ("trading above its 200-day average")."""
 
     predicate: Literal["ma_state"]
-    on: SessionField = SessionRef("previous", text="previous")
+    session: SessionField = SessionRef("previous", text="previous")
     sessions: int = 200
     side: Literal["above", "below"] = "above"
 
@@ -270,7 +284,7 @@ class FromExtreme(_OneSymbol):
     default_rule: ClassVar[str | None] = "about"
     extreme: Literal["peak", "trough"] = "peak"
     of: WindowField | None = None
-    on: SessionField = SessionRef("previous", text="previous")
+    session: SessionField = SessionRef("previous", text="previous")
     change: Change = "moved"
 
     def signed(self, value: float) -> float:
@@ -283,7 +297,7 @@ class Streak(_OneSymbol):
 
     predicate: Literal["streak"]
     default_rule: ClassVar[str | None] = "exactly"
-    on: SessionField = SessionRef("today", text="today")
+    session: SessionField = SessionRef("today", text="today")
     direction: Literal["up", "down"] = "up"
 
 
@@ -293,7 +307,7 @@ class SeriesLevel(_OneSeries):
 
     predicate: Literal["series_level"]
     default_rule: ClassVar[str | None] = "about"
-    on: SessionField = SessionRef("previous", text="previous")
+    session: SessionField = SessionRef("previous", text="previous")
 
 
 class RelativeReturn(_TwoSymbols):
@@ -301,7 +315,7 @@ class RelativeReturn(_TwoSymbols):
 
     predicate: Literal["relative_return"]
     window: WindowField
-    ending: dt.date | None = None
+    ending: EndingField | None = None
 
     @model_validator(mode="after")
     def _ending_fits(self) -> RelativeReturn:
@@ -344,13 +358,13 @@ class AllTimeHigh(_OneSymbol):
 
 
 class FirstAbove(_OneSymbol):
-    """``symbol`` above ``value`` (close or high) on the session ``on`` (default: the
+    """``symbol`` above ``value`` (close or high) on ``session`` (default: the
     publication session) for the first time ever."""
 
     predicate: Literal["first_above"]
     needs_value: ClassVar[bool] = True
     field: Literal["close", "high"] = "high"
-    on: SessionField = SessionRef("today", text="today")
+    session: SessionField = SessionRef("today", text="today")
 
 
 class RecordBroken(_OneSymbol):
@@ -358,8 +372,8 @@ class RecordBroken(_OneSymbol):
     (``previous`` means the month before publication; ``before`` means at any time before)."""
 
     predicate: Literal["record_broken"]
-    prior_month: str
-    month: str = "previous"
+    prior_month: MonthField
+    month: MonthField | Literal["before"] = MonthRef(None, None, "last month")
 
 
 class MovingAverageCross(_OneSymbol):
@@ -367,7 +381,7 @@ class MovingAverageCross(_OneSymbol):
 
     predicate: Literal["ma_cross"]
     sessions: int = 200
-    month: str
+    month: MonthField
 
 
 class LevelOrigin(_OneSymbol):
@@ -377,7 +391,7 @@ class LevelOrigin(_OneSymbol):
     predicate: Literal["level_origin"]
     needs_value: ClassVar[bool] = True
     default_rule: ClassVar[str | None] = "about"
-    month: str
+    month: MonthField
     field: Literal["close", "high"] = "high"
 
 
@@ -388,7 +402,9 @@ class TargetVsLevel(_OneSymbol):
 
     predicate: Literal["target_vs_level"]
     target: float
-    reference: Literal["publication", "previous_close"] = "publication"
+    # the close the upside is measured from: at publication, or a named session
+    # ("from Tuesday's close")
+    reference: Literal["publication", "previous_close"] | EndingField = "publication"
 
 
 class RateCycle(_OneSeries):
@@ -486,6 +502,15 @@ class LevelAtHorizon(_ScoredToDate, _OneSymbol):
     default_rule: ClassVar[str | None] = "about"
 
 
+class LevelOf(BaseModel):
+    """A level the article names without a number ("key resistance", "its prior peak"): the
+    highest close (or high) of a period, as known at publication."""
+
+    model_config = _FROZEN
+    peak: Literal["close", "high"] = "close"
+    of: WindowField
+
+
 class WeeklyBreakout(_ScoredToDate, _OneSymbol):
     """A breakout by the call's own test: ``weeks`` consecutive weekly closes above ``value``
     after publication, by ``horizon_end``. The evidence gives when it was first confirmed,
@@ -493,8 +518,16 @@ class WeeklyBreakout(_ScoredToDate, _OneSymbol):
     horizon, and where in the price history the level comes from."""
 
     predicate: Literal["weekly_breakout"]
-    needs_value: ClassVar[bool] = True
     weeks: int = 2
+    level_of: LevelOf | None = None
+
+    @model_validator(mode="after")
+    def _one_level(self) -> WeeklyBreakout:
+        if (self.value is None) == (self.level_of is None):
+            raise ValueError("give the level: stated (as printed) or value, or level_of")
+        if not 1 <= self.weeks <= 52:
+            raise ValueError(f"weeks {self.weeks} is not a breakout test (1 to 52)")
+        return self
 
 
 class DrawdownWithin(_Scored, _OneSymbol):
@@ -514,18 +547,20 @@ class Outperform(_Scored, _TwoSymbols):
     """A's return beats B's from publication to ``horizon_end`` (or ``months`` after)."""
 
     predicate: Literal["outperform"]
-    horizon_end: dt.date | None = None
+    horizon_end: HorizonField | None = None
     months: int | None = None
 
     @model_validator(mode="after")
     def _one_horizon(self) -> Outperform:
         if (self.horizon_end is None) == (self.months is None):
             raise ValueError("give exactly one of horizon_end and months")
+        if self.months is not None and not 0 < self.months <= 600:
+            raise ValueError(f"months {self.months} is not a horizon (1 to 600)")
         return self
 
     def horizon(self, published: dt.date) -> dt.date:
         if self.horizon_end is not None:
-            return self.horizon_end
+            return self.horizon_end.resolve(published)
         return published + relativedelta(months=self.months or 0)
 
 
@@ -534,10 +569,22 @@ class FedCuts(_Scored, _OneSeries):
     FRED records them)."""
 
     predicate: Literal["fed_cuts"]
-    months: list[str]
+    months: list[MonthField]
+
+    def resolved(self, published: dt.date) -> list[str]:
+        """The months as ``YYYY-MM``: a named month is the next one after publication (a
+        forecast speaks of the months ahead), "October" in a mid-October article included."""
+        out = []
+        for ref in self.months:
+            if ref.year is None and ref.month is not None:
+                year = published.year if ref.month >= published.month else published.year + 1
+                out.append(f"{year:04d}-{ref.month:02d}")
+            else:
+                out.append(ref.resolve(published))
+        return out
 
     def horizon(self, published: dt.date) -> dt.date:
-        last = dt.date.fromisoformat(max(self.months) + "-01")
+        last = dt.date.fromisoformat(max(self.resolved(published)) + "-01")
         return last + relativedelta(months=1) - dt.timedelta(days=1)
 
 

@@ -1,8 +1,8 @@
 """Evaluators of statements about one named session: its move, its level, its rank among a
 period's moves, where it stood against its moving average or a peak, a streak, a series' value.
 
-The session is named as the article names it (``on: Friday``, ``on: today``): resolved against
-each view's cut by :class:`~analysis.claims.timeref.SessionRef`. When it is the session in
+The session is named as the article names it (``session: Friday``, ``session: today``):
+resolved against each view's cut by :class:`~analysis.claims.timeref.SessionRef`. When it is the session in
 progress at the cut, the statement is judged on that session's final bar, exactly, like every
 statement about a session as it unfolds.
 """
@@ -73,7 +73,7 @@ def _closed_session(
 @evaluates(m.SessionMove)
 def session_move(check: m.SessionMove, r: Reading) -> dict[int, Outcome]:
     sym = check.symbol
-    named = sessions_named(r, check.on)
+    named = sessions_named(r, check.session)
     closed = r.closed([sym])
     bars = r.rows(sg.session_bar(r.with_params(closed, on=_param(named)), ibis._.on))
     last = r.rows(sg.close_on_or_before(r.with_params(closed, day=r.day), ibis._.day))
@@ -97,7 +97,7 @@ def session_move(check: m.SessionMove, r: Reading) -> dict[int, Outcome]:
                 _live_bar(r, i, sym),
                 accepts(check, "about"),
             )
-            out.summary = f"{sym} on {day} ({check.on.text}) from {level(base)}"
+            out.summary = f"{sym} on {day} ({check.session.text}) from {level(base)}"
             return out
         row = _closed_session(bars, i, sym, day)
         move = float(row["move"])
@@ -111,7 +111,7 @@ def session_move(check: m.SessionMove, r: Reading) -> dict[int, Outcome]:
                 "move": move,
             },
             rule_text,
-            f"{sym} on {day} ({check.on.text}): {level(float(row['previous_close']))} -> "
+            f"{sym} on {day} ({check.session.text}): {level(float(row['previous_close']))} -> "
             f"{level(float(row['close']))}, {percent(move)}",
             [sym],
             dates={"session": str(day)},
@@ -123,7 +123,7 @@ def session_move(check: m.SessionMove, r: Reading) -> dict[int, Outcome]:
 @evaluates(m.CloseLevel)
 def close_level(check: m.CloseLevel, r: Reading) -> dict[int, Outcome]:
     sym, field = check.symbol, check.field
-    named = sessions_named(r, check.on)
+    named = sessions_named(r, check.session)
     closed = r.closed([sym])
     bars = r.rows(sg.session_bar(r.with_params(closed, on=_param(named)), ibis._.on))
     rule_text = describe(check, "about", level)
@@ -140,7 +140,7 @@ def close_level(check: m.CloseLevel, r: Reading) -> dict[int, Outcome]:
                 accepts(check, "about"),
                 judged_on=field,
             )
-            out.summary = f"{sym} on {day} ({check.on.text})"
+            out.summary = f"{sym} on {day} ({check.session.text})"
             return out
         row = _closed_session(bars, i, sym, day)
         if row[field] is None:
@@ -150,7 +150,7 @@ def close_level(check: m.CloseLevel, r: Reading) -> dict[int, Outcome]:
             accepts(check, "about").contains(value),
             {"session": str(day), field: value},
             rule_text,
-            f"{sym} {field} on {day} ({check.on.text}): {level(value)}",
+            f"{sym} {field} on {day} ({check.session.text}): {level(value)}",
             [sym],
             dates={"session": str(day)},
         )
@@ -161,7 +161,7 @@ def close_level(check: m.CloseLevel, r: Reading) -> dict[int, Outcome]:
 @evaluates(m.SessionRank)
 def session_rank(check: m.SessionRank, r: Reading) -> dict[int, Outcome]:
     sym = check.symbol
-    named = sessions_named(r, check.on)
+    named = sessions_named(r, check.session)
     spans = {i: resolve_window(check.among, r.day(i)) for i in r.views}
     closed = r.closed([sym])
     table = r.with_params(
@@ -232,7 +232,7 @@ def _count(x: float) -> str:
 @evaluates(m.MovingAverageState)
 def ma_state(check: m.MovingAverageState, r: Reading) -> dict[int, Outcome]:
     sym, n = check.symbol, check.sessions
-    named = sessions_named(r, check.on)
+    named = sessions_named(r, check.session)
     closed = r.closed([sym])
     at = r.with_params(sg.moving_average(closed, n), on=_param(named))
     rows = r.rows(at.filter(at.session == at.on))
@@ -285,7 +285,7 @@ def ma_state(check: m.MovingAverageState, r: Reading) -> dict[int, Outcome]:
 @evaluates(m.FromExtreme)
 def from_extreme(check: m.FromExtreme, r: Reading) -> dict[int, Outcome]:
     sym = check.symbol
-    named = sessions_named(r, check.on)
+    named = sessions_named(r, check.session)
     closed = r.closed([sym])
     of = check.of
     spans = {i: resolve_window(of, r.day(i)) if of is not None else None for i in r.views}
@@ -355,7 +355,7 @@ def from_extreme(check: m.FromExtreme, r: Reading) -> dict[int, Outcome]:
 @evaluates(m.Streak)
 def streak(check: m.Streak, r: Reading) -> dict[int, Outcome]:
     sym = check.symbol
-    named = sessions_named(r, check.on)
+    named = sessions_named(r, check.session)
     closed = r.closed([sym])
     runs = r.rows(sg.streak(r.with_params(closed, on=_param(named)), ibis._.on))
     before = r.rows(sg.streak(r.with_params(closed, day=r.day), ibis._.day))
@@ -401,7 +401,7 @@ def streak(check: m.Streak, r: Reading) -> dict[int, Outcome]:
 
 @evaluates(m.SeriesLevel)
 def series_level(check: m.SeriesLevel, r: Reading) -> dict[int, Outcome]:
-    named = sessions_named(r, check.on)
+    named = sessions_named(r, check.session)
     obs = r.with_params(r.observations([check.series]), on=_param(named))
     rows = r.rows(sg.observation_on_or_before(obs, check.series, ibis._.on))
     fmt = show(check, lambda x: f"{x:.2f}")

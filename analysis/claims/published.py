@@ -20,6 +20,7 @@ from analysis.claims import model as m
 from analysis.claims.dispatch import evaluates
 from analysis.claims.judging import accepts, describe, holds, level, percent, show
 from analysis.claims.reading import SLACK_DAYS, Reading, checked_close, missing_close
+from analysis.claims.timeref import NoSession
 from analysis.claims.verdict import Component, Live, NotEnoughData, Outcome, Verdict
 from analysis.claims.windows import month_bounds, month_named, resolve_window
 from analysis.claims.wording import INF, Interval
@@ -55,7 +56,7 @@ def _need_row(
 def window_returns(
     r: Reading,
     window: m.Window,
-    ending: dt.date | None,
+    ending: m.SessionRef | None,
     symbols: list[str],
     *,
     adjusted: bool = False,
@@ -91,7 +92,13 @@ def window_returns(
             spans[i] = (got[0] if got else bounds[i][0], r.day(i))
     else:
         for i in r.views:
-            spans[i] = resolve_window(window, r.day(i), ending)
+            end = None
+            if ending is not None:
+                try:
+                    end = ending.resolve(r.view(i).cut)
+                except NoSession:
+                    end = dt.date.min
+            spans[i] = resolve_window(window, r.day(i), end)
     table = r.with_params(
         closed,
         after=lambda i: spans[i][0],  # type: ignore[index]
@@ -487,7 +494,7 @@ def first_above(check: m.FirstAbove, r: Reading) -> dict[int, Outcome]:
     sym, field = check.symbol, check.field
     mark = check.value
     assert mark is not None
-    named = sessions_named(r, check.on)
+    named = sessions_named(r, check.session)
 
     def on(i: int) -> dt.date:
         day = named[i]
@@ -560,18 +567,31 @@ def first_above(check: m.FirstAbove, r: Reading) -> dict[int, Outcome]:
 
 
 def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
-    first = dt.date.fromisoformat(month + "-01")
-    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return first, following - dt.timedelta(days=1)
+    year, number = (int(x) for x in month.split("-"))
+    return month_bounds(year, number)
+
+
+def _months(r: Reading, ref: m.MonthRef) -> dict[int, tuple[str, dt.date, dt.date]]:
+    """The month ``ref`` names in each view: ``(YYYY-MM, first day, last day)``."""
+    out = {}
+    for i in r.views:
+        month = ref.resolve(r.day(i))
+        out[i] = (month, *_month_bounds(month))
+    return out
 
 
 @evaluates(m.RecordBroken)
 def record_broken(check: m.RecordBroken, r: Reading) -> dict[int, Outcome]:
     sym = check.symbol
-    first, last = _month_bounds(check.prior_month)
-    closed = r.closed([sym])
-    tops = r.rows(sg.peak(closed, "close", start=first, end=last))
-    earlier = r.rows(sg.peak(closed, "close", end=first - dt.timedelta(days=1)))
+    months = _months(r, check.prior_month)
+    closed = r.with_params(
+        r.closed([sym]),
+        first=lambda i: months[i][1],
+        last=lambda i: months[i][2],
+        before=lambda i: months[i][1] - dt.timedelta(days=1),
+    )
+    tops = r.rows(sg.peak(closed, "close", start=ibis._.first, end=ibis._.last))
+    earlier = r.rows(sg.peak(closed, "close", end=ibis._.before))
     present = [i for i in r.views if i in tops]
     table = r.with_params(
         closed.filter(closed["view"].isin(present)) if present else closed,
@@ -585,23 +605,22 @@ def record_broken(check: m.RecordBroken, r: Reading) -> dict[int, Outcome]:
     )
 
     def judge(i: int) -> Outcome:
+        prior_month, first, _ = months[i]
         top = tops.get(i)
         if top is None:
-            raise NotEnoughData(f"no bars of {sym} in {check.prior_month}", [sym])
+            raise NotEnoughData(f"no bars of {sym} in {prior_month}", [sym])
         up_to_date(r, i, sym)
-        covers(r, i, sym, first, f"the {check.prior_month} record")
+        covers(r, i, sym, first, f"the {prior_month} record")
         record, record_session = float(top["peak"]), top["peak_session"]
         before = earlier.get(i)
-        target = check.month
-        if target == "previous":
-            target = (r.day(i).replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+        target = check.month if check.month == "before" else check.month.resolve(r.day(i))
         measured: dict[str, object] = {
             "prior_record_close": record,
             "prior_record_session": str(record_session),
             "was_all_time_record": before is None or record > float(before["peak"]),
         }
         when = "at any time before publication" if target == "before" else f"in {target}"
-        rule_text = f"record: the first close above the {check.prior_month} record falls {when}"
+        rule_text = f"record: the first close above the {prior_month} record falls {when}"
         hit = broken.get(i)
         if hit is None:
             return Outcome(
@@ -633,13 +652,13 @@ def ma_cross(check: m.MovingAverageCross, r: Reading) -> dict[int, Outcome]:
     coverage = r.coverage([sym])
 
     def judge(i: int) -> Outcome:
+        month = check.month.resolve(r.day(i))
         if (i, sym) not in coverage:
             raise NotEnoughData(f"no bars of {sym} known at {r.day(i)}", [sym])
         up_to_date(r, i, sym)
         x = crossings[i]
         rule_text = (
-            f"the close's current run above its {check.sessions}-session average "
-            f"began in {check.month}"
+            f"the close's current run above its {check.sessions}-session average began in {month}"
         )
         if x.height == 0 or x["direction"][-1] != "up":
             return Outcome(
@@ -656,13 +675,11 @@ def ma_cross(check: m.MovingAverageCross, r: Reading) -> dict[int, Outcome]:
             for d, w in zip(x["session"], x["direction"], strict=True)
             if w == "up" and d.year == year
         ]
-        ok = start.strftime("%Y-%m") == check.month or (
-            len(check.month) == 2 and start.strftime("%m") == check.month
-        )
+        ok = start.strftime("%Y-%m") == month
         return Outcome.judged(
             ok,
             {"run_began": str(start), "up_crossings_this_year": ups},
-            f"the current run above the {check.sessions}-session average began in {check.month}",
+            f"the current run above the {check.sessions}-session average began in {month}",
             f"current run above the {check.sessions}-session average began {start}",
             [sym],
             dates={"crossing": str(start)},
@@ -674,29 +691,35 @@ def ma_cross(check: m.MovingAverageCross, r: Reading) -> dict[int, Outcome]:
 @evaluates(m.LevelOrigin)
 def level_origin(check: m.LevelOrigin, r: Reading) -> dict[int, Outcome]:
     sym, field = check.symbol, check.field
-    first, last = _month_bounds(check.month)
-    closed = r.closed([sym])
-    tops = {f: r.rows(sg.peak(closed, f, start=first, end=last)) for f in ("close", "high")}
+    months = _months(r, check.month)
+    closed = r.with_params(
+        r.closed([sym]), first=lambda i: months[i][1], last=lambda i: months[i][2]
+    )
+    tops = {
+        f: r.rows(sg.peak(closed, f, start=ibis._.first, end=ibis._.last))
+        for f in ("close", "high")
+    }
     after = r.with_params(
         closed,
         level=lambda i: float(tops[field][i]["peak"]) if i in tops[field] else INF,
-        start=lambda i: last + dt.timedelta(days=1),
+        start=lambda i: months[i][2] + dt.timedelta(days=1),
     )
     signal = sg.first_close_above if field == "close" else sg.first_high_above
     exceeded = r.rows(signal(after, ibis._.level, start=ibis._.start))
 
     def judge(i: int) -> Outcome:
+        month = months[i][0]
         top = tops[field].get(i)
         if top is None:
-            raise NotEnoughData(f"no bars of {sym} in {check.month}", [sym])
+            raise NotEnoughData(f"no bars of {sym} in {month}", [sym])
         value, when = float(top["peak"]), top["peak_session"]
         highs = tops["high"].get(i)
         beyond = exceeded.get(i)
         measured: dict[str, object] = {
-            f"{check.month}_max_{field}": value,
+            f"{month}_max_{field}": value,
             "session": str(when),
-            f"{check.month}_max_close": float(tops["close"][i]["peak"]),
-            f"{check.month}_max_high": float(highs["peak"]) if highs else None,
+            f"{month}_max_close": float(tops["close"][i]["peak"]),
+            f"{month}_max_high": float(highs["peak"]) if highs else None,
             "first_exceeded": str(beyond["session"]) if beyond else None,
             "first_exceeded_at": float(beyond[field]) if beyond else None,
         }
@@ -709,7 +732,7 @@ def level_origin(check: m.LevelOrigin, r: Reading) -> dict[int, Outcome]:
             holds(check, "about", value),
             measured,
             describe(check, "about", level),
-            f"highest {field} of {check.month}: {level(value)} on {when}{later}",
+            f"highest {field} of {month}: {level(value)} on {when}{later}",
             [sym],
             dates={"level_from": str(when)},
         )
@@ -726,7 +749,14 @@ def target_vs_level(check: m.TargetVsLevel, r: Reading) -> dict[int, Outcome]:
         # a claimed upside ("implies roughly 7% upside from Tuesday's close")
         def reference(i: int) -> dt.date:
             day = r.day(i)
-            return day - dt.timedelta(days=1) if check.reference == "previous_close" else day
+            if check.reference == "previous_close":
+                return day - dt.timedelta(days=1)
+            if check.reference == "publication":
+                return day
+            try:
+                return check.reference.resolve(r.view(i).cut)
+            except NoSession:
+                return dt.date.min
 
         table = r.with_params(closed, reference=reference)
         rows = r.rows(sg.implied_upside(table, target, ibis._.reference))

@@ -21,6 +21,8 @@ from analysis.claims.dispatch import evaluates
 from analysis.claims.judging import accepts, describe, level
 from analysis.claims.reading import Reading
 from analysis.claims.verdict import NotEnoughData, Outcome, Verdict
+from analysis.claims.windows import resolve_window
+from analysis.claims.wording import INF
 from analysis.claims.wording import rule as wording_rule
 
 __all__: list[str] = []  # evaluators are reached through analysis.claims.dispatch
@@ -275,31 +277,57 @@ def direction(check: m.Direction, r: Reading) -> dict[int, Outcome]:
     return r.each(judge)
 
 
+def _levels(r: Reading, symbol: str, check: m.WeeklyBreakout) -> tuple[dict[int, float], str]:
+    """The breakout level of each view, and where it comes from: the stated level, or the
+    peak the article names without a number ("key resistance": its prior record close)."""
+    if check.level_of is None:
+        assert check.value is not None
+        return {i: check.value for i in r.views}, ""
+    spec = check.level_of
+    spans = {i: resolve_window(spec.of, r.day(i)) for i in r.views}
+    table = r.with_params(
+        r.closed([symbol]),
+        start=lambda i: spans[i][0] + dt.timedelta(days=1),
+        end=lambda i: spans[i][1],
+    )
+    rows = r.rows(sg.peak(table, spec.peak, start=ibis._.start, end=ibis._.end))
+    marks = {i: float(row["peak"]) for i, row in rows.items()}
+    sessions = {str(row["peak_session"]) for row in rows.values()}
+    what = "close" if spec.peak == "close" else "high"
+    return marks, f"the highest {what} of {spec.of.describe()} ({', '.join(sorted(sessions))})"
+
+
 @evaluates(m.WeeklyBreakout)
 def weekly_breakout(check: m.WeeklyBreakout, r: Reading) -> dict[int, Outcome]:
-    sym, mark = check.symbol, check.value
-    assert mark is not None
+    sym = check.symbol
     starts = r.reference([sym])
     coverage = r.coverage([sym], now=True)
+    marks, named = _levels(r, sym, check)
     after = {i: starts[(i, sym)][0] + dt.timedelta(days=1) for i in r.views if (i, sym) in starts}
     table = r.with_params(
         r.now([sym]),
         after=lambda i: after.get(i, dt.date.max),
         end=lambda i: check.horizon(r.day(i)),
+        level=lambda i: marks.get(i, INF),
     )
-    hits = r.rows(sg.consecutive_weekly_closes_above(table, mark, check.weeks, start=ibis._.after))
+    hits = r.rows(
+        sg.consecutive_weekly_closes_above(table, ibis._.level, check.weeks, start=ibis._.after)
+    )
     weekly = sg.weekly_closes(table)
     weekly = weekly.filter(weekly.session >= weekly.after, weekly.session <= weekly.end)
     closes = r.grouped(weekly)
     at = _at_horizon(r, sym, check)
-    origins = _origins(r, sym, check)
+    origins = _origins(r, sym, check) if check.value is not None else {}
 
     def judge(i: int) -> Outcome:
         _start(r, starts, coverage, i, sym)
+        if i not in marks:
+            raise NotEnoughData(f"no {named} of {sym} known at publication", [sym])
+        mark = marks[i]
         end = check.horizon(r.day(i))
         rule = f"breakout: {check.weeks} consecutive weekly closes above {level(mark)} by {end}"
         week = closes[i]
-        found, where = _origin(origins, i)
+        found, where = _origin(origins, i) if origins else ({}, named)
         measured: dict[str, object] = {
             "weekly_closes_above": int((week["close"] > mark).sum()) if week.height else 0,
             "weekly_closes": week.height,
@@ -497,11 +525,12 @@ def fed_cuts(check: m.FedCuts, r: Reading) -> dict[int, Outcome]:
             if p > day and d == "cut"
         ]
         by_month = {p[:7] for p, _ in cuts}
-        hits = {mo: mo in by_month for mo in check.months}
+        months = check.resolved(r.day(i))
+        hits = {mo: mo in by_month for mo in months}
         data_end = ends[i]["data_end"]
         if all(hits.values()):
             verdict = Verdict.SUPPORTED
-        elif data_end[:7] <= max(check.months):
+        elif data_end[:7] <= max(months):
             verdict = Verdict.PENDING
         else:
             verdict = Verdict.REFUTED
@@ -512,7 +541,7 @@ def fed_cuts(check: m.FedCuts, r: Reading) -> dict[int, Outcome]:
                 "months": hits,
                 "data_end": data_end,
             },
-            f"cuts: a cut takes effect in each of {', '.join(check.months)}",
+            f"cuts: a cut takes effect in each of {', '.join(months)}",
             ", ".join(f"{mo}: {'cut' if ok else 'no cut'}" for mo, ok in hits.items()),
             [check.series],
         )

@@ -170,3 +170,76 @@ class SessionRef:
         except NoSession:
             return False
         return named >= day - dt.timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class MonthRef:
+    """A calendar month as an article names it: ``2025-09``, ``September`` (the most recent
+    September that has begun by publication), ``November 2021``, ``last month``.
+
+    >>> day = dt.date(2025, 10, 15)
+    >>> [MonthRef.parse(t).resolve(day) for t in ("September", "November 2021", "last month")]
+    ['2025-09', '2021-11', '2025-09']
+    """
+
+    year: int | None
+    month: int | None  # None: the month before publication
+    text: str = ""
+
+    @classmethod
+    def parse(cls, text: object) -> MonthRef:
+        if isinstance(text, MonthRef):
+            return text
+        if not isinstance(text, str):
+            raise ValueError(f"{text!r} is not a month: write 2025-09, September, November 2021")
+        words = text.strip().lower()
+        if words in ("last month", "previous", "the previous month"):
+            return cls(None, None, text)
+        m = re.fullmatch(r"(\d{4})-(\d{2})", words)
+        if m and 1 <= int(m[2]) <= 12:
+            return cls(int(m[1]), int(m[2]), text)
+        m = re.fullmatch(r"([a-z]+)(?: (\d{4}))?", words)
+        if m and m[1] in MONTHS:
+            return cls(int(m[2]) if m[2] else None, MONTHS.index(m[1]) + 1, text)
+        raise ValueError(
+            f"{text!r} is not a month: write 2025-09, September, November 2021 or last month"
+        )
+
+    def resolve(self, day: dt.date) -> str:
+        """``YYYY-MM`` for an article published on ``day``."""
+        if self.month is None:
+            prior = day.replace(day=1) - dt.timedelta(days=1)
+            return f"{prior.year:04d}-{prior.month:02d}"
+        year = self.year
+        if year is None:
+            year = day.year if self.month <= day.month else day.year - 1
+        return f"{year:04d}-{self.month:02d}"
+
+
+@dataclass(frozen=True)
+class HorizonRef:
+    """When a forecast is scored: a date, or ``year end`` (the end of the publication's year).
+
+    >>> HorizonRef.parse("year end").resolve(dt.date(2025, 10, 15)).isoformat()
+    '2025-12-31'
+    """
+
+    date: dt.date | None
+    text: str = ""
+
+    @classmethod
+    def parse(cls, text: object) -> HorizonRef:
+        if isinstance(text, HorizonRef):
+            return text
+        if isinstance(text, dt.date):
+            return cls(text, text.isoformat())
+        if isinstance(text, str):
+            words = text.strip().lower()
+            if words in ("year end", "end of the year", "the end of the year", "year-end"):
+                return cls(None, text)
+            if _DATE.match(words):
+                return cls(dt.date.fromisoformat(words), text)
+        raise ValueError(f"{text!r} is not a horizon: write a date (2025-12-31) or 'year end'")
+
+    def resolve(self, published: dt.date) -> dt.date:
+        return self.date if self.date is not None else dt.date(published.year, 12, 31)
