@@ -9,6 +9,7 @@ from typing import Annotated
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -157,32 +158,73 @@ def infer_date_command(
     ] = None,
     store: StoreOption = None,
 ) -> None:
-    """Evaluate the anchor claims on every session of a window; list the dates where all hold."""
+    """Evaluate the anchor claims on every session of a window; rank the dates where all hold
+    by how well the measured values fit the stated figures."""
     (spec,) = load_articles([article])
+    if spec.published.basis == "same_as":
+        raise BadInput(
+            f"article {spec.id} takes its date from {spec.published.same_as} (same_as): infer "
+            f"that article's date instead",
+            field="ARTICLE",
+        )
     start, end = _window(window, spec.published.window)
-    tape = Tape(EventLog.open(store), cache=True)
-    found, tried = infer_dates(spec, tape, start, end)
     console = Console()
     anchors = [c.id for c in spec.claims if c.anchor]
-    table = Table(title=f"{spec.id}: sessions {start}..{end} where {', '.join(anchors)} all hold")
-    table.add_column("date")
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"{spec.id}: anchors over {start}..{end}", total=len(anchors) + 1)
+        tape = Tape(EventLog.open(store), cache=True)
+        progress.advance(task)
+        found, tried = infer_dates(
+            spec,
+            tape,
+            start,
+            end,
+            progress=lambda cid: progress.update(task, advance=1, description=f"evaluating {cid}"),
+        )
+    table = Table(
+        title=f"{spec.id}: sessions {start}..{end} where {', '.join(anchors)} all hold, best fit "
+        "first (fit: distance from the stated figures, in units of their last digit)"
+    )
+    for col in ("rank", "date", "fit"):
+        table.add_column(col, no_wrap=True)
     for a in anchors:
         table.add_column(a, overflow="fold")
-    for cand in found:
+    table.add_column("set aside", overflow="fold")
+    kept = [c for c in found if c.excluded is None]
+    for rank, cand in enumerate(found, start=1):
         table.add_row(
+            str(rank) if cand.excluded is None else "-",
             str(cand.day),
-            *(f"{cand.anchors[a].verdict}: {cand.anchors[a].summary}" for a in anchors),
+            f"{cand.fit:.3g}",
+            *(
+                f"{cand.anchors[a].verdict} ({cand.distances.get(a, 0):.3g}): "
+                f"{escape(cand.anchors[a].summary)}"
+                for a in anchors
+            ),
+            escape(cand.excluded or ""),
         )
     console.print(table)
-    if len(found) == 1:
-        reason = "exactly one session fits"
-    elif not found:
+    if not kept:
         reason = "no session fits: the anchors contradict each other or the window is wrong"
+    elif len(kept) == 1:
+        reason = f"one session fits: {kept[0].day}"
     else:
-        reason = "several sessions fit: the anchors do not pin the date (listed above)"
+        best = [c for c in kept if c.fit == kept[0].fit]
+        reason = (
+            f"{len(kept)} sessions fit; the best fit is {kept[0].day}"
+            if len(best) == 1
+            else f"{len(kept)} sessions fit and {len(best)} fit equally well: the anchors do not "
+            "pin the date, so verify judges every claim on each of them"
+        )
     console.print(
-        f"{len(found)} candidate(s) of {tried} sessions tried: {reason}. "
-        f"The spec records {spec.published.date} ({spec.published.basis})."
+        f"{len(kept)} candidate(s) of {tried} sessions tried"
+        + (
+            f" ({len(found) - len(kept)} set aside by weekday mentions)"
+            if len(found) > len(kept)
+            else ""
+        )
+        + f": {reason}. The spec records {spec.published.date} ({spec.published.basis}; "
+        f"candidates {', '.join(str(d) for d in spec.published.candidates) or 'none'})."
     )
 
 

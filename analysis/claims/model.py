@@ -25,6 +25,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -339,9 +340,10 @@ class ReturnRatio(_TwoSymbols):
 
 
 class RecordCount(_OneSymbol):
-    """Record closes of ``symbol`` set within ``window`` (default: this year), the session in
-    progress included when it closes above the prior record ("on pace for its third record",
-    "five record closes in 2024")."""
+    """Record closes of ``symbol`` set within ``window`` (default: this year): "five record
+    closes in 2024". Of the session in progress ("on pace for its third record close") it
+    measures which record of the window the session's close would be: the count so far plus
+    one when the session closes above the prior record, and none (0) when it does not."""
 
     predicate: Literal["record_count"]
     default_rule: ClassVar[str | None] = "exactly"
@@ -739,15 +741,60 @@ def _predicate_name(cls: type[_Check]) -> str:
     return str(cls.model_fields["predicate"].annotation.__args__[0])  # type: ignore[union-attr]
 
 
+def _time(value: object) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        hours, minutes = divmod(value, 60)
+        raise ValueError(
+            f"time {value} is a number: YAML 1.1 reads an unquoted {hours}:{minutes:02d} as "
+            f'{value} (base 60); quote it: time: "{hours:02d}:{minutes:02d}"'
+        )
+    return value
+
+
 class Published(BaseModel):
-    """When the article came out, and how we know."""
+    """When the article came out, and how we know.
+
+    ``basis`` is ``given`` (the article prints its date), ``inferred`` (from the anchor claims
+    by ``tapecheck infer-date``, over ``window``; ``candidates`` are every session on which the
+    anchors held, ranked by fit, the date first), or ``same_as`` another article (a rewrite takes
+    its original's date and time).
+    """
 
     model_config = _FROZEN
-    date: dt.date
-    basis: Literal["given", "inferred"]
-    time: dt.time = dt.time(16, 0)
+    date: dt.date | None = None
+    basis: Literal["given", "inferred", "same_as"]
+    same_as: str | None = None
+    time: Annotated[dt.time, BeforeValidator(_time)] = dt.time(16, 0)
     window: str | None = None
     candidates: list[dt.date] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Published:
+        if self.basis == "same_as":
+            if not self.same_as:
+                raise ValueError("basis same_as names the original: same_as: C")
+        elif self.same_as is not None:
+            raise ValueError("same_as goes with basis: same_as")
+        elif self.date is None:
+            raise ValueError(f"a {self.basis} publication gives its date")
+        if self.window is not None:
+            start, end = self.window_dates()
+            if end < start:
+                raise ValueError(f"window {self.window} ends before it starts")
+            outside = [d for d in self.candidates if not start <= d <= end]
+            if outside:
+                raise ValueError(f"candidates {outside} lie outside the window {self.window}")
+        return self
+
+    def window_dates(self) -> tuple[dt.date, dt.date]:
+        """The window's first and last day."""
+        if self.window is None or ".." not in self.window:
+            raise ValueError(f"window {self.window!r} is not START..END (ISO dates)")
+        a, b = self.window.split("..", 1)
+        try:
+            return dt.date.fromisoformat(a.strip()), dt.date.fromisoformat(b.strip())
+        except ValueError:
+            raise ValueError(f"window {self.window!r} is not START..END (ISO dates)") from None
 
 
 class ArticleSpec(BaseModel):
@@ -760,6 +807,9 @@ class ArticleSpec(BaseModel):
     published: Published
     rewrite_of: str | None = None
     claims: list[ClaimSpec]
+    # where the spec came from: the file, and the line of each claim's check (for errors)
+    _path: str | None = PrivateAttr(default=None)
+    _lines: dict[str, int] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> ArticleSpec:

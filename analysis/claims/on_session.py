@@ -1,10 +1,10 @@
 """Evaluators of statements about one named session: its move, its level, its rank among a
 period's moves, where it stood against its moving average or a peak, a streak, a series' value.
 
-The session is named as the article names it (``session: Friday``, ``session: today``):
-resolved against each view's cut by :class:`~analysis.claims.timeref.SessionRef`. When it is the session in
-progress at the cut, the statement is judged on that session's final bar, exactly, like every
-statement about a session as it unfolds.
+The session is named as the article names it (``session: Friday``, ``session: today``) and
+resolved against each view's cut by :class:`~analysis.claims.timeref.SessionRef`. When it is
+the session in progress at the cut, the statement is judged on that session's final bar,
+exactly, like every statement about a session as it unfolds.
 """
 
 from __future__ import annotations
@@ -204,6 +204,7 @@ def session_rank(check: m.SessionRank, r: Reading) -> dict[int, Outcome]:
                 lambda p: rank_among(others, p / base - 1),
                 _live_bar(r, i, sym),
                 accepts(check, "exactly"),
+                image="integers",
             )
             out.summary = f"{sym} on {day} among the {len(others) + 1} sessions of {window}"
             return out
@@ -381,6 +382,7 @@ def streak(check: m.Streak, r: Reading) -> dict[int, Outcome]:
                 lambda p: run + 1 if (p > base if up else p < base) else 0,
                 _live_bar(r, i, sym),
                 accepts(check, "exactly"),
+                image="ends",
             )
             out.summary = f"{sym}: {run} straight {what} before {day}"
             return out

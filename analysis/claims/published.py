@@ -200,6 +200,7 @@ def period_return(check: m.PeriodReturn, r: Reading) -> dict[int, Outcome]:
             f"{row['base_session']}"
             f" to {level(float(end['end_close']))} on {end['end_session']})",
             [sym],
+            value=check.signed(value),
         )
 
     return r.each(judge)
@@ -257,6 +258,7 @@ def _relative(
             rule_text,
             f"{a} {percent(va)} vs {b} {percent(vb)}: {label} {fmt(value)}",
             [a, b],
+            value=value,
         )
 
     return r.each(judge)
@@ -399,12 +401,15 @@ def record_count(check: m.RecordCount, r: Reading) -> dict[int, Outcome]:
                 [sym],
                 show=_count,
             )
+            # "on pace for its third record": the session's close would be a record, and the
+            # third of the window; a session that is no record is on pace for none (0)
             out.live = Live.single(
-                "record closes this year",
+                "number of the session's record",
                 sym,
-                lambda p: n + (1 if p > prior else 0),
+                lambda p: n + 1 if p > prior else 0,
                 live_range(r, live, i, sym),
                 accepts(check, "exactly"),
+                image="ends",
             )
             return out
         return Outcome.judged(
@@ -414,6 +419,7 @@ def record_count(check: m.RecordCount, r: Reading) -> dict[int, Outcome]:
             f"{n} record closes in {period} ({spans[i][0] + dt.timedelta(days=1)} to "
             f"{min(spans[i][1], r.day(i))})",
             [sym],
+            value=n,
         )
 
     return r.each(judge)
@@ -561,6 +567,7 @@ def first_above(check: m.FirstAbove, r: Reading) -> dict[int, Outcome]:
             f"{before}; {what} on {day}: {level(value)}",
             [sym],
             dates={"session": str(day)},
+            value=value,
         )
 
     return r.each(judge)
@@ -735,6 +742,7 @@ def level_origin(check: m.LevelOrigin, r: Reading) -> dict[int, Outcome]:
             f"highest {field} of {month}: {level(value)} on {when}{later}",
             [sym],
             dates={"level_from": str(when)},
+            value=value,
         )
 
     return r.each(judge)
@@ -780,6 +788,7 @@ def target_vs_level(check: m.TargetVsLevel, r: Reading) -> dict[int, Outcome]:
                 f"target {level(target)} vs {level(ref)} ({row['reference_session']}): "
                 f"{fmt(upside)} upside",
                 [sym],
+                value=upside,
             )
 
         return r.each(judge_upside)
@@ -1004,6 +1013,7 @@ def factor_premium(check: m.FactorPremium, r: Reading) -> dict[int, Outcome]:
             f"arithmetic mean {p['arithmetic_mean']:.2f}, geometric mean "
             f"{p['geometric_mean']:.2f} percentage points a year; judged: {check.mean}",
             [check.series],
+            value=value,
         )
 
     return r.each(judge)
@@ -1139,6 +1149,7 @@ def series_change(check: m.SeriesChange, r: Reading) -> dict[int, Outcome]:
             f"{check.series} {row['start_value']:.2f} ({row['start_period']}) -> "
             f"{row['end_value']:.2f} ({row['end_period']})",
             [check.series],
+            value=change,
         )
 
     return r.each(judge)

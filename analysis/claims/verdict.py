@@ -50,6 +50,9 @@ class Component:
     value_at: Callable[[Mapping[str, float]], float]
     accepts: Interval
     show: Callable[[float], str] | None = None
+    # the values it takes between its extremes: all of them (a return, a level), only the two
+    # extremes (a count that is either "none" or "the next one"), or every whole number (a rank)
+    image: Literal["interval", "ends", "integers"] = "interval"
 
     @classmethod
     def of(
@@ -59,9 +62,22 @@ class Component:
         value_at: Callable[[float], float],
         accepts: Interval,
         show: Callable[[float], str] | None = None,
+        image: Literal["interval", "ends", "integers"] = "interval",
     ) -> Component:
         """A quantity of one symbol (its return, its level)."""
-        return cls(label, (symbol,), lambda p: value_at(p[symbol]), accepts, show)
+        return cls(label, (symbol,), lambda p: value_at(p[symbol]), accepts, show, image)
+
+    def reached(self, ranges: Mapping[str, tuple[float, float, float]]) -> bool:
+        """Whether the session's prices took the component to a value its wording accepts."""
+        lo, hi = self.over(ranges)
+        if self.image == "ends":
+            return self.accepts.contains(lo) or self.accepts.contains(hi)
+        if self.image == "integers":
+            first, last = math.ceil(lo), math.floor(hi)
+            return any(
+                self.accepts.contains(k) for k in range(first, min(last, first + 10_000) + 1)
+            )
+        return self.accepts.meets(lo, hi)
 
     def over(self, ranges: Mapping[str, tuple[float, float, float]]) -> tuple[float, float]:
         """The values the component takes over the session's price ranges: exact, since the
@@ -98,9 +114,10 @@ class Live:
         session: tuple[float, float, float],
         accepts: Interval,
         judged_on: Literal["close", "high", "low"] = "close",
+        image: Literal["interval", "ends", "integers"] = "interval",
     ) -> Live:
         """A statement about one quantity of one symbol."""
-        component = Component.of(label, symbol, value_at, accepts)
+        component = Component.of(label, symbol, value_at, accepts, image=image)
         return cls(
             lambda p: value_at(p[symbol]), {symbol: session}, accepts, (component,), judged_on
         )
@@ -132,6 +149,8 @@ class Outcome:
     show: Callable[[float], str] | None = None
     # set by the engine once a measurement of the session in progress has been judged
     judged_live: bool = False
+    # the measured value the verdict was judged on (for ranking candidate dates by fit)
+    value: float | None = None
 
     @classmethod
     def judged(
