@@ -14,7 +14,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from analysis.claims import model as m
-from analysis.claims.calls import record_calls
+from analysis.claims.calls import call_batch, record_calls
 from analysis.claims.charts import claim_chart, save_png
 from analysis.claims.engine import (
     ArticleResult,
@@ -23,11 +23,12 @@ from analysis.claims.engine import (
     evaluate_claim,
     infer_dates,
 )
-from analysis.claims.loader import load_articles
+from analysis.claims.loader import check_subjects, load_articles
 from analysis.claims.report import dumps, report_json, report_markdown, write_atomically
 from analysis.tape import Tape
 from store import EventLog
 from store.errors import BadInput
+from store.reference.catalog import load_catalog
 from store.reference.clock import FAR_FUTURE
 
 VERDICT_STYLE = {
@@ -39,6 +40,16 @@ VERDICT_STYLE = {
     "not_checkable": "dim",
 }
 StoreOption = Annotated[Path | None, typer.Option("--store", help="Event store directory.")]
+
+
+def known_series(log: EventLog, version: int | None = None) -> set[str]:
+    """Every series a claim may name: the catalog's (and what it lists as unavailable) and
+    every symbol or series in the store (a user's own ingest)."""
+    cat = load_catalog()
+    names = set(cat.series) | set(cat.unavailable)
+    for stream in log.summary(version).get_column("stream").to_list():
+        names.add(stream.rsplit("@", 1)[0])
+    return names
 
 
 def data_end(tape: Tape) -> str | None:
@@ -58,10 +69,15 @@ def run_verify(
     charts: bool = True,
     console: Console | None = None,
 ) -> list[ArticleResult]:
-    """Record the specs' calls, evaluate every article, and write the requested reports."""
+    """Record the specs' calls, evaluate every article, and write the requested reports.
+
+    Everything is validated before anything is written: the specs load, every series they
+    name is known, and every call makes a valid event; only then are the calls recorded."""
     specs = load_articles(articles)
-    if version is None:
-        record_calls(log, specs)
+    check_subjects(specs, known_series(log, version))
+    batch_of_calls = call_batch(specs)
+    if version is None and batch_of_calls is not None:
+        log.append(batch_of_calls)
     tape = Tape(log, version=version, cache=True)
     results = []
     with Progress(console=console, transient=True) as progress:
@@ -161,12 +177,6 @@ def infer_date_command(
     """Evaluate the anchor claims on every session of a window; rank the dates where all hold
     by how well the measured values fit the stated figures."""
     (spec,) = load_articles([article])
-    if spec.published.basis == "same_as":
-        raise BadInput(
-            f"article {spec.id} takes its date from {spec.published.same_as} (same_as): infer "
-            f"that article's date instead",
-            field="ARTICLE",
-        )
     start, end = _window(window, spec.published.window)
     console = Console()
     anchors = [c.id for c in spec.claims if c.anchor]
@@ -223,8 +233,14 @@ def infer_date_command(
             if len(found) > len(kept)
             else ""
         )
-        + f": {reason}. The spec records {spec.published.date} ({spec.published.basis}; "
-        f"candidates {', '.join(str(d) for d in spec.published.candidates) or 'none'})."
+        + f": {reason}. "
+        + (
+            f"The spec takes {spec.published.same_as}'s date explicitly (same_as): "
+            f"{spec.published.date}."
+            if spec.published.basis == "same_as"
+            else f"The spec records {spec.published.date} ({spec.published.basis}; candidates "
+            f"{', '.join(str(d) for d in spec.published.candidates) or 'none'})."
+        )
     )
 
 

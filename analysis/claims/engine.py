@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+# importing the evaluator modules registers every evaluator with the dispatch
+import analysis.claims.on_session
 import analysis.claims.published
-import analysis.claims.scored  # noqa: F401  (registers the scored evaluators)
+import analysis.claims.scored  # noqa: F401
 from analysis.claims.context import Context, publication_cut
 from analysis.claims.dispatch import evaluate
 from analysis.claims.model import ArticleSpec, ClaimSpec

@@ -104,7 +104,8 @@ def _with_publication(spec: ArticleSpec, loaded: Iterable[ArticleSpec], path: Pa
     filled = pub.model_copy(
         update={
             "date": original.published.date,
-            "time": original.published.time,
+            # a rewrite read at another hour says so; otherwise it takes the original's
+            "time": pub.time if "time" in pub.model_fields_set else original.published.time,
             "window": original.published.window,
             "candidates": original.published.candidates,
         }

@@ -17,6 +17,7 @@ them and resolve them against the publication cut.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, ClassVar, Literal
 
 from dateutil.relativedelta import relativedelta
@@ -114,11 +115,36 @@ class _Check(BaseModel):
                 raise ValueError(f"value {value} disagrees with stated {stated!r}")
         return data
 
+    # the rule a check applies when the claim names none, and whether it always compares
+    # against a claimed number (a level, a target)
+    default_rule: ClassVar[str | None] = None
+    needs_value: ClassVar[bool] = False
+
     @model_validator(mode="after")
     def _rule_has_its_figure(self) -> _Check:
-        if self.rule == "rounds_to" and self.stated is None:
+        name = self.rule or self.default_rule
+        if name == "rounds_to" and self.stated is None:
             raise ValueError('rule rounds_to needs the figure as printed (stated: "11%")')
+        wants = self.needs_value or (name is not None and RULES[name].needs_value)
+        if wants and self.claimed_figure() is None:
+            what = f"rule {name}" if name else f"predicate {getattr(self, 'predicate', '?')}"
+            if self.needs_value:
+                what = f"predicate {getattr(self, 'predicate', '?')}"
+            raise ValueError(
+                f'{what} compares against a claimed figure: give stated (as printed, e.g. "11%")'
+                " or value"
+            )
+        if self.value is not None and not math.isfinite(self.value):
+            raise ValueError(f"value {self.value} is not a finite number")
+        if self.tolerance is not None and not (
+            math.isfinite(self.tolerance) and self.tolerance >= 0
+        ):
+            raise ValueError(f"tolerance {self.tolerance} must be a finite number >= 0")
         return self
+
+    def claimed_figure(self) -> float | None:
+        """The number the rule compares the measurement with."""
+        return self.value
 
     @property
     def figure(self) -> Figure | None:
@@ -404,6 +430,11 @@ class TargetVsLevel(_OneSymbol):
 
     predicate: Literal["target_vs_level"]
     target: float
+
+    def claimed_figure(self) -> float | None:
+        # without a claimed upside, the rule places the target against the level
+        return self.value if self.value is not None else self.target
+
     # the close the upside is measured from: at publication, or a named session
     # ("from Tuesday's close")
     reference: Literal["publication", "previous_close"] | EndingField = "publication"
