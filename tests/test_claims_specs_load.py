@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.claims.loader import load_article
-from analysis.claims.model import PeriodReturn, Window
+from analysis.claims.model import PeriodReturn
 from store import BadInput
 
 GOOD = """\
