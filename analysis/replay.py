@@ -109,7 +109,8 @@ def replay_command(
         if kind == "bars"
         else ["period", "feed", "value", "unit", "valid_at"]
     )
-    table = Table(title=title, caption=f"{frame.height:,} {kind}; last {min(last, frame.height)}")
+    caption = f"{frame.height:,} {kind}; last {min(last, frame.height)}"
+    table = Table(title=title)
     for col in columns:
         table.add_column(col, justify="left" if col in ("session", "feed", "period") else "right")
     for row in frame.tail(last).iter_rows(named=True):
@@ -117,10 +118,11 @@ def replay_command(
     if live is not None and live.height:
         row = live.row(0, named=True)
         table.add_row(*(_fmt(row[c]) for c in columns), style="yellow")
-        table.caption += (
+        caption += (
             f"; yellow: session {row['session']} in progress at the cut (its final bar, "
             "not part of the closed tape)"
         )
+    table.caption = caption
     console.print(table)
 
 

@@ -21,6 +21,7 @@ __all__ = ["call_batch", "call_events", "record_calls"]
 
 def call_events(spec: ArticleSpec) -> list[AnalystCall]:
     """The article's calls, valid from its publication instant."""
+    assert spec.published.date is not None, "same_as publications are resolved at load"
     cut = publication_cut(spec.published.date, spec.published.time)
     source = f"spec:{spec.id}:{_spec_digest(spec)}"
     events = []

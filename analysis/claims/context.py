@@ -86,7 +86,13 @@ class Context:
         self.tape = tape
         self.recorded_by = recorded_by
         self.claims = list(claims if claims is not None else spec.claims)
-        self.days = list(days or [spec.published.date])
+        published = spec.published.date
+        if days:
+            self.days = list(days)
+        elif published is not None:
+            self.days = [published]
+        else:
+            raise ValueError(f"article {spec.id} has no publication date (same_as unresolved)")
         self.cuts = [publication_cut(d, spec.published.time) for d in self.days]
         views = [View(cut) for cut in self.cuts]
         # per first series: (cut index, view index) of each other feed's view

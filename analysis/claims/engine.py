@@ -145,8 +145,8 @@ def _jsonable(value: object) -> object:
 
 
 def _fmt(value: object) -> str:
-    if isinstance(value, int | float | np.generic) and math.isfinite(float(value)):  # type: ignore[arg-type]
-        return f"{float(value):.4g}"  # type: ignore[arg-type]
+    if isinstance(value, int | float) and math.isfinite(value):
+        return f"{value:.4g}"
     return str(value)
 
 

@@ -253,9 +253,11 @@ def ma_state(check: m.MovingAverageState, r: Reading) -> dict[int, Outcome]:
         day = _day(named, i, sym)
         if _is_live(r, named, i):
             prior = tail.get(i)
-            if n > 1 and (prior is None or prior["close"] is None):
-                raise NotEnoughData(f"{sym} has fewer than {n} sessions", [sym])
-            total = float(prior["close"]) * (n - 1) if n > 1 else 0.0
+            total = 0.0
+            if n > 1:
+                if prior is None or prior["close"] is None:
+                    raise NotEnoughData(f"{sym} has fewer than {n} sessions", [sym])
+                total = float(prior["close"]) * (n - 1)
             out = Outcome(None, {"session": str(day)}, rule_text, "", [sym], show=percent)
             out.live = Live.single(
                 f"{sym} against its {n}-session average",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 
 from analysis import signals as sg
 from analysis.claims import model as m
@@ -1020,17 +1021,12 @@ def factor_premium(check: m.FactorPremium, r: Reading) -> dict[int, Outcome]:
 
 
 def _stretch_rows(
-    r: Reading, rs: object
+    r: Reading, rs: ir.Table
 ) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
     """The longest stretch below the peak, the one under way, and the line's span."""
-    longest = r.rows(sg.longest_below_peak(rs))  # type: ignore[arg-type]
-    current = r.rows(sg.underperformance_under_way(rs))  # type: ignore[arg-type]
-    span = r.rows(
-        rs.group_by("view").agg(  # type: ignore[attr-defined]
-            data_from=rs.session.min(),
-            data_to=rs.session.max(),  # type: ignore[attr-defined]
-        )
-    )
+    longest = r.rows(sg.longest_below_peak(rs))
+    current = r.rows(sg.underperformance_under_way(rs))
+    span = r.rows(rs.group_by("view").agg(data_from=rs.session.min(), data_to=rs.session.max()))
     return longest, current, span
 
 

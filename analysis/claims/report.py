@@ -25,7 +25,7 @@ def report_json(results: list[ArticleResult], data_end: str | None) -> dict[str,
                 "id": r.spec.id,
                 "title": r.spec.title,
                 "source_file": r.spec.source_file,
-                "published": r.spec.published.date.isoformat(),
+                "published": str(r.spec.published.date),
                 "published_basis": r.spec.published.basis,
                 "published_same_as": r.spec.published.same_as,
                 "published_at": r.known_at.isoformat(),
@@ -48,7 +48,7 @@ def rewrite_rows(rewrite: ArticleResult, results: list[ArticleResult]) -> list[d
     """Claim by claim: what the original said and how it was judged, next to the rewrite."""
     original = next((r for r in results if r.spec.id == rewrite.spec.rewrite_of), None)
     by_id = {c.id: c for c in original.claims} if original else {}
-    rows = []
+    rows: list[dict[str, object]] = []
     for claim in rewrite.claims:
         before = by_id.get(claim.rewrite_of or "")
         rows.append(

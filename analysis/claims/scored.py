@@ -66,11 +66,10 @@ def _origins(r: Reading, symbol: str, check: m._Check) -> dict[str, dict[int, di
     unit = figure.unit if figure is not None else 1.0
     bounds = wording_rule("rounds_to").interval(check.value, None, unit)
     table = r.with_params(r.now([symbol]), day=lambda i: r.day(i) - dt.timedelta(days=1))
+    fields: tuple[sg.Field, ...] = ("high", "close")
     return {
-        field: r.rows(
-            sg.last_session_within(table, field, bounds.lo, bounds.hi, end=ibis._.day)  # type: ignore[arg-type]
-        )
-        for field in ("high", "close")
+        field: r.rows(sg.last_session_within(table, field, bounds.lo, bounds.hi, end=ibis._.day))
+        for field in fields
     }
 
 
