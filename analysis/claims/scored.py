@@ -328,6 +328,7 @@ def weekly_breakout(check: m.WeeklyBreakout, r: Reading) -> dict[int, Outcome]:
         week = closes[i]
         found, where = _origin(origins, i) if origins else ({}, named)
         measured: dict[str, object] = {
+            "level": mark,
             "weekly_closes_above": int((week["close"] > mark).sum()) if week.height else 0,
             "weekly_closes": week.height,
             "level_origin": found,
