@@ -633,11 +633,13 @@ def c08(data: Path, feed: str | None = None, cut: Cut = C) -> Expect:
     return Expect(judged(top in rule), measured, rule, dates={"level_from": iso(when)})
 
 
-def implied_upside(data: Path, cut: Cut, rule: Accepts, feed: str | None) -> Expect:
-    """The 2,665 target against Tuesday's close (the session before publication)."""
+def implied_upside(
+    data: Path, cut: Cut, reference: pd.Timestamp, rule: Accepts, feed: str | None
+) -> Expect:
+    """The 2,665 target against the last close on or before ``reference``."""
     sym, target = "^RUT", 2665.0
     closed = cut.closed(bars_of(data, sym, feed))
-    row = close_for(closed, cut.today - DAY, sym)
+    row = close_for(closed, reference, sym)
     upside = target / float(row.close) - 1
     measured = {
         "target": target,
@@ -650,12 +652,16 @@ def implied_upside(data: Path, cut: Cut, rule: Accepts, feed: str | None) -> Exp
 
 @oracle("C15")
 def c15(data: Path, feed: str | None = None, cut: Cut = C) -> Expect:
-    return implied_upside(data, cut, accepts("roughly", "7%"), feed)
+    """ "Implies roughly 7% upside from Tuesday's close": the session before Wednesday's."""
+    return implied_upside(data, cut, cut.today - DAY, accepts("roughly", "7%"), feed)
 
 
 @oracle("D09")
 def d09(data: Path, feed: str | None = None, cut: Cut = D) -> Expect:
-    return implied_upside(data, cut, accepts("at_least", value=0.05), feed)
+    """ "Price targets ... indicating substantial upside": D names no reference day, and is read
+    after Wednesday's close, so the upside runs from the last close at publication (the spec's
+    own reading: "at least 5% from the last close to the 2,665 target")."""
+    return implied_upside(data, cut, cut.today, accepts("at_least", value=0.05), feed)
 
 
 def target_below_level(data: Path, cut: Cut, live: bool, feed: str | None) -> Expect:
