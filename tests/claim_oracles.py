@@ -20,6 +20,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -1264,8 +1265,10 @@ def b06(data: Path, feed: str | None = None, cut: Cut = B) -> Expect:
 # -- running the oracles ------------------------------------------------------------------------
 
 
+@cache
 def expected(cid: str, data: Path, feed: str | None = None, cut: Cut | None = None) -> Expect:
-    """The oracle's expectation; a reading that cannot judge gives ``not_enough_data``."""
+    """The oracle's expectation (computed once; read it, do not change it); a reading that
+    cannot judge gives ``not_enough_data``."""
     kwargs = {"cut": cut} if cut is not None else {}
     try:
         return ORACLES[cid](data, feed, **kwargs)

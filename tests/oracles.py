@@ -240,11 +240,10 @@ def sessions_between(start: dt.date, end: dt.date) -> list[dt.date]:
 
 
 @cache
-def week_ends() -> frozenset[pd.Timestamp]:
+def week_ends() -> pd.DatetimeIndex:
     """The last XNYS session of each (Monday to Sunday) week."""
     index = xnys().index
-    weeks = pd.Series(index, index=index).groupby(index.to_period("W-SUN")).max()
-    return frozenset(weeks)
+    return pd.DatetimeIndex(pd.Series(index, index=index).groupby(index.to_period("W-SUN")).max())
 
 
 @dataclass(frozen=True)
@@ -333,22 +332,14 @@ def moving_average_crossings(closes: pd.Series, sessions: int) -> list[tuple[pd.
     or below to above, ``down`` from at or above to below."""
     sma = closes.rolling(sessions).mean()
     prev_close, prev_sma = closes.shift(), sma.shift()
-    out = []
-    for day in closes.index[sessions:]:
-        c, s, pc, ps = closes[day], sma[day], prev_close[day], prev_sma[day]
-        if pd.isna(ps):
-            continue
-        if pc <= ps and c > s:
-            out.append((day, "up"))
-        elif pc >= ps and c < s:
-            out.append((day, "down"))
-    return out
+    up = (prev_close <= prev_sma) & (closes > sma)
+    down = (prev_close >= prev_sma) & (closes < sma)
+    return [(day, "up" if up[day] else "down") for day in closes.index[up | down]]
 
 
 def weekly_closes(bars: pd.DataFrame) -> pd.Series:
     """The close of the last XNYS session of each week (sessions the bars have)."""
-    ends = week_ends()
-    return bars.close[[d in ends for d in bars.index]]
+    return bars.close[bars.index.isin(week_ends())]
 
 
 @dataclass(frozen=True)
