@@ -58,6 +58,16 @@ def real_log(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> EventL
 
 
 @pytest.fixture(scope="session")
+def verified(real_log: EventLog):
+    """Every article evaluated once per test session (this also records the specs' calls):
+    claim results by id, and article results by article id."""
+    from analysis.claims.commands import run_verify
+
+    results = run_verify(real_log, None, charts=False)
+    return {c.id: c for r in results for c in r.claims}, {r.spec.id: r for r in results}
+
+
+@pytest.fixture(scope="session")
 def real_tape(real_log: EventLog):
     from analysis.tape import Tape
 
