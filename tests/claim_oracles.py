@@ -409,17 +409,25 @@ def record_count(
     if live and cut.in_progress:
         low, high, close = live_bar(bars, cut, symbol)
 
-        def count(p: float) -> int:
-            return n + (1 if p > prior else 0)
+        def number(p: float) -> int:
+            # "on pace for its third record": the session's close would be record number n + 1
+            # if it beat the prior record, and no record at all (0) if it did not
+            return n + 1 if p > prior else 0
 
         measured |= {
-            "at_close": count(close),
-            "components": {"record closes this year": component(count(low), count(high), rule)},
+            "at_close": number(close),
+            "components": {
+                "number of the session's record": component(number(low), number(high), rule)
+            },
             "session_range": session_range(symbol, (low, high, close)),
         }
-        return Expect(
-            live_verdict(rule, count(close), [(rule, count(low), count(high))]), measured, rule
-        )
+        if number(close) in rule:
+            verdict = "supported"
+        elif number(low) in rule or number(high) in rule:
+            verdict = "consistent_intraday"  # a count takes only those two values
+        else:
+            verdict = "refuted"
+        return Expect(verdict, measured, rule)
     measured["records_this_year"] = n
     return Expect(judged(n in rule), measured, rule)
 
@@ -427,7 +435,7 @@ def record_count(
 @oracle("A01")
 def a01(data: Path, feed: str | None = None, cut: Cut = A) -> Expect:
     """On pace for the third record close of the year: two before the session, and the
-    session's close above the prior record."""
+    session's close above the prior record (else the session is no record at all)."""
     return record_count(data, cut, "^RUT", accepts("exactly", value=3), feed, live=True)
 
 
@@ -1091,7 +1099,7 @@ def level_origin(bars: pd.DataFrame, cut: Cut, printed: Accepts) -> dict[str, An
 
 
 def weekly_breakout(
-    data: Path, cut: Cut, level: float, printed: Accepts, feed: str | None
+    data: Path, cut: Cut, level: float, printed: Accepts | None, feed: str | None
 ) -> Expect:
     """Two consecutive weekly closes (last XNYS session of each week) above the level after
     publication, by year end: when it was confirmed, whether a weekly close fell back to or
@@ -1103,9 +1111,11 @@ def weekly_breakout(
     weekly = weekly[weekly.index > start]
     window = weekly[weekly.index <= horizon]
     measured: dict[str, Any] = {
+        "level": level,
         "weekly_closes_above": int((window > level).sum()),
         "weekly_closes": len(window),
-        "level_origin": level_origin(bars, cut, printed),
+        # a printed level is looked up in the price history; a named one is its own origin
+        "level_origin": level_origin(bars, cut, printed) if printed is not None else {},
     }
     run, run_start, confirmed = 0, None, None
     for day, close in weekly.items():
@@ -1146,9 +1156,13 @@ def c07(data: Path, feed: str | None = None, cut: Cut = C) -> Expect:
 
 @oracle("D06")
 def d06(data: Path, feed: str | None = None, cut: Cut = D) -> Expect:
-    """Key resistance read as the November 2021 record close, 2,442.74 (no printed figure: a
-    level prints to the point)."""
-    return weekly_breakout(data, cut, 2442.74, Accepts(2442.24, 2443.24, hi_open=True), feed)
+    """Key resistance read as the prior record close: the highest close of November 2021 as
+    known at publication, on the feed read."""
+    closed = cut.closed(bars_of(data, "^RUT", feed))
+    november = closed.close[pd.Timestamp("2021-11-01") : pd.Timestamp("2021-11-30")]
+    if november.empty:
+        raise Abstain("no closes of ^RUT in November 2021", ["^RUT"])
+    return weekly_breakout(data, cut, float(november.max()), None, feed)
 
 
 def fall_within(data: Path, cut: Cut, weeks: int, rule: Accepts, feed: str | None) -> Expect:
@@ -1296,3 +1310,14 @@ def candidates(data: Path, article: str, start: dt.date, end: dt.date) -> list[d
             expected(cid, data, cut=o.Cut(day, at)).verdict in HOLDING for cid in ANCHORS[article]
         )
     ]
+
+
+# The weekdays each article names without "last" ("as of Wednesday", "on Monday", "Tuesday's
+# close"), read from the article texts: each lies in the publication's own week, so a
+# publication day must come on or after that weekday within its week.
+WEEKDAY_MENTIONS = {"A": (0,), "B": (2,), "C": (1,), "D": ()}
+
+
+def in_the_week_of_its_mentions(article: str, day: dt.date) -> bool:
+    """Whether ``day`` can be the publication day given the weekdays the article names."""
+    return all(day.weekday() >= named for named in WEEKDAY_MENTIONS[article])

@@ -227,13 +227,6 @@ def test_c15_implied_upside_from_tuesdays_close(claims, data):
     check(claims, data, "C15")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="D09 measures the upside from Tuesday's close (2,495.50, 2025-10-14: +6.79%), C15's "
-    "reference, but D names no day and is read after Wednesday's close: its spec comment says "
-    "'from the last close', 2,519.75 on 2025-10-15 (+5.76%); the verdict (at least 5%) holds "
-    "either way. The D spec's reference must be the publication close",
-)
 def test_d09_implied_upside_from_the_last_close(claims, data):
     check(claims, data, "D09")
 
