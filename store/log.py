@@ -517,7 +517,7 @@ def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa
     yield from rest
 
 
-# -- the store folder ------------------------------------------------------------------------------
+# -- the store folder ----------------------------------------------------------------------
 
 
 def read_marker(root: Path) -> dict[str, object]:
