@@ -38,6 +38,7 @@ from store.seal import (
     Entry,
     checkpoints,
     entry_name,
+    file_digest,
     log_versions,
     read_entry,
     records,
@@ -80,11 +81,13 @@ class FsckReport:
 
 @dataclass
 class _Added:
-    """A data file as an add action recorded it."""
+    """A data file as an add action recorded it, and the digest a seal recorded of it."""
 
     version: int
     size: int | None
     records: int | None
+    sealed: str | None = None
+    sealed_by: str = ""
 
 
 def fsck(log: EventLog, *, deep: bool = False) -> FsckReport:
@@ -94,6 +97,7 @@ def fsck(log: EventLog, *, deep: bool = False) -> FsckReport:
     entries = _entries(log.table_path, report)
     _check_history(entries, marker, log.table_path, report)
     added = _added_files(entries)
+    _sealed_files(entries, marker, added)
     _check_actions(entries, added, log.table_path, report)
     current = _check_current(log, added, report)
     if deep:
@@ -284,6 +288,24 @@ def _added_files(entries: dict[int, Entry]) -> dict[str, _Added]:
     return added
 
 
+def _sealed_files(
+    entries: dict[int, Entry], marker: dict[str, object], added: dict[str, _Added]
+) -> None:
+    """The digest each data file was sealed with: by the next commit, or by the marker."""
+    sources: list[tuple[object, str]] = [
+        ((entries[v].seal or {}).get("files"), f"the seal of {entry_name(v)}")
+        for v in sorted(entries)
+    ]
+    sources.append((marker.get("files"), "the store's marker"))
+    for files, by in sources:
+        if not isinstance(files, dict):
+            continue
+        for path, value in files.items():
+            known = added.get(unquote(str(path)))
+            if known is not None and known.sealed is None and isinstance(value, str):
+                known.sealed, known.sealed_by = value, by
+
+
 def _rows(table: Path, path: str, added: dict[str, _Added]) -> int | None:
     known = added.get(path)
     if known is not None and known.records is not None:
@@ -391,6 +413,14 @@ def _check_file(
             Problem(name, "wrong size", f"{size} bytes on disk, {size_recorded} in the log{by}")
         )
         return
+    if origin is not None and origin.sealed is not None and file_digest(path) != origin.sealed:
+        report.problems.append(
+            Problem(
+                name,
+                "altered data file",
+                f"its sha256 is not the one {origin.sealed_by} recorded when it was written{by}",
+            )
+        )
     try:
         frame = pl.from_arrow(pq.read_table(path))
     except Exception as exc:
@@ -410,8 +440,14 @@ def _check_file(
         report.problems.append(Problem(name, "wrong schema", clip(exc, 300)))
         return
     report.events_checked += frame.height
-    ids = event_ids(frame)
-    bad = frame.filter(ids != frame.get_column("event_id"))
+    try:
+        ids, sealed = event_ids(frame), record_hashes(frame)
+    except Exception as exc:  # a flipped bit can null a value that every hash needs
+        report.problems.append(
+            Problem(name, "corrupt values", f"cannot hash its events ({clip(exc, 200)}){by}")
+        )
+        return
+    bad = frame.filter(ids.ne_missing(frame.get_column("event_id")))
     if bad.height:
         report.problems.append(
             Problem(
@@ -422,8 +458,7 @@ def _check_file(
                 f"{bad.get_column('key')[0]})",
             )
         )
-    sealed = record_hashes(frame)
-    bad = frame.filter(sealed != frame.get_column("record_hash"))
+    bad = frame.filter(sealed.ne_missing(frame.get_column("record_hash")))
     if bad.height:
         report.problems.append(
             Problem(

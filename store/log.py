@@ -34,14 +34,24 @@ from urllib.parse import unquote, urlparse
 
 import polars as pl
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+import pyarrow.parquet as pq
+from deltalake import CommitProperties, DeltaTable, Transaction, WriterProperties, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from store.config import store_path
 from store.errors import ConcurrencyExhausted, NotAStore, StoreDamaged, StoreMissing, clip
 from store.events import EVENT_SCHEMA, EventType, event_ids, record_hashes
 from store.reference.clock import utc
-from store.seal import SEAL_KEY, digest, entry_name, entry_path, seal_for
+from store.seal import (
+    SEAL_KEY,
+    digest,
+    entry_name,
+    entry_path,
+    file_digests,
+    read_entry,
+    records,
+    seal_for,
+)
 from store.validate import validate_batch
 
 MARKER = "tapecheck-store.json"
@@ -53,6 +63,10 @@ STORE_FORMAT = 1
 # old log entries, so every version stays readable and every entry stays checkable by fsck.
 TABLE_CONFIGURATION = {"delta.appendOnly": "true", "delta.enableExpiredLogCleanup": "false"}
 CREATING = ".creating-"
+# A streamed append keeps about one row group and one data file's bytes in delta-rs's buffers:
+# bounded here, so memory does not grow with the size of the stream.
+STREAM_ROW_GROUP = 64 * 1024
+STREAM_FILE_BYTES = 32 * 1024 * 1024
 
 # Total order of the raw log: when it was learned, then the fact, then the id as tie-break.
 LOG_ORDER = ("recorded_at", "stream", "valid_at", "key", "event_id")
@@ -228,35 +242,87 @@ class EventLog(LogReads):
         versions = [int(n) for n in names if n.isdigit()]
         return max(versions) if versions else None
 
-    def _marked(self) -> int | None:
-        """The newest version the marker recorded. Read it before the table: it never runs
-        ahead of the table unless the table lost entries."""
-        version = read_marker(self.root).get("version")
-        return version if isinstance(version, int) else None
+    def _marked(self) -> dict[str, object]:
+        """The newest entry the marker recorded (version and digest). Read it before the
+        table: it never runs ahead of the table unless the table lost entries."""
+        return read_marker(self.root)
 
-    def _check_not_behind(self, marked: int | None, version: int) -> None:
-        if marked is not None and version < marked:
+    def _check_tail(self, marker: dict[str, object], version: int) -> None:
+        """The cheap check every latest read and every write makes of the log's newest
+        entries: none was deleted, the one the marker recorded is unchanged, and the ones
+        after it were sealed by tapecheck over what is there and drop nothing. (``fsck``
+        checks the whole history.)"""
+        marked, recorded = marker.get("version"), marker.get("entry")
+        if not isinstance(marked, int):
+            return  # a store made before seals
+        stop = "nothing was read or written: run `tapecheck fsck`"
+        if version < marked:
             raise StoreDamaged(
                 f"{self.root}: the log ends at version {version} but the store recorded version "
-                f"{marked} ({entry_name(version + 1)} is gone); nothing was read or written: "
-                "run `tapecheck fsck`"
+                f"{marked} ({entry_name(version + 1)} is gone); {stop}"
             )
+        try:
+            if digest(entry_path(self.table_path, marked).read_bytes()) != recorded:
+                raise StoreDamaged(
+                    f"{self.table_path / entry_name(marked)} changed after it was committed; "
+                    + stop
+                )
+            for later in range(marked + 1, version + 1):
+                entry = read_entry(self.table_path, later)
+                chain = (entry.seal or {}).get("chain")
+                if entry.error or not isinstance(chain, dict):
+                    raise StoreDamaged(
+                        f"{self.table_path / entry.name} was not committed by tapecheck; {stop}"
+                    )
+                for key, value in chain.items():
+                    path = entry_path(self.table_path, int(key))
+                    if path.is_file() and digest(path.read_bytes()) != value:
+                        raise StoreDamaged(
+                            f"{self.table_path / entry_name(int(key))} changed after it was "
+                            f"committed; {stop}"
+                        )
+                if any(r.get("dataChange") for r in entry.removes):
+                    raise StoreDamaged(
+                        f"{self.table_path / entry.name} removes events from the append-only "
+                        f"log; {stop}"
+                    )
+                if entry.removes:
+                    removed = sum(self._rows(str(r.get("path", ""))) for r in entry.removes)
+                    added = sum(records(a) or 0 for a in entry.adds)
+                    if removed > added:
+                        raise StoreDamaged(
+                            f"{self.table_path / entry.name} removes {removed:,} events and adds "
+                            f"back {added:,}; {stop}"
+                        )
+        except (OSError, ValueError) as exc:
+            raise StoreDamaged(f"{self.table_path}: unreadable log entry ({exc}); {stop}") from None
 
-    def _sealed(self, table: DeltaTable, marked: int | None) -> dict[str, object]:
+    def _rows(self, path: str) -> int:
+        """Rows of a data file, from its Parquet footer (a compaction's removed files stay)."""
+        try:
+            return int(pq.ParquetFile(self.table_path / unquote(path)).metadata.num_rows)
+        except Exception:
+            raise StoreDamaged(
+                f"{self.table_path / unquote(path)}: a data file the log removes is missing or "
+                "unreadable; run `tapecheck fsck`"
+            ) from None
+
+    def _sealed(self, table: DeltaTable, marker: dict[str, object]) -> dict[str, object]:
         """Commit metadata that seals a commit made on top of ``table``'s version."""
         base = table.version()
-        self._check_not_behind(marked, base)
-        return {SEAL_KEY: seal_for(self.table_path, base)}
+        self._check_tail(marker, base)
+        return {SEAL_KEY: seal_for(self.table_path, base, marker)}
 
     def _mark(self) -> None:
         """After a commit: record the newest entry in the marker (never moving it backwards)."""
         latest = self._latest_entry()
         if latest is None:
             return
-        marked = self._marked()
-        if marked is not None and marked >= latest:
+        marked = self._marked().get("version")
+        if isinstance(marked, int) and marked >= latest:
             return  # a concurrent writer already recorded this entry or a newer one
-        _write_marker(self.root, latest, digest(entry_path(self.table_path, latest).read_bytes()))
+        entry = digest(entry_path(self.table_path, latest).read_bytes())
+        _write_marker(self.root, latest, entry, file_digests(self.table_path, latest))
 
     # -- the write path ------------------------------------------------------------------------
 
@@ -370,7 +436,14 @@ class EventLog(LogReads):
             )
             reader = pa.RecordBatchReader.from_batches(schema, _chain(first, stream))
             try:
-                write_deltalake(table, reader, mode="append", commit_properties=props)
+                write_deltalake(
+                    table,
+                    reader,
+                    mode="append",
+                    commit_properties=props,
+                    target_file_size=STREAM_FILE_BYTES,
+                    writer_properties=WriterProperties(max_row_group_size=STREAM_ROW_GROUP),
+                )
             except CommitFailedError:
                 if failure:
                     raise failure[0] from None
@@ -441,9 +514,9 @@ class EventLog(LogReads):
         each), so a reader of a damaged store stops with one line that says to run
         ``tapecheck fsck``, instead of reading wrong numbers or failing deep in a scanner.
         """
-        marked = self._marked() if version is None else None
+        marker = self._marked() if version is None else {}
         table = self._table(version)
-        self._check_not_behind(marked, table.version())
+        self._check_tail(marker, table.version())
         files = tuple(_local(u) for u in table.file_uris())
         actions = pa.table(table.get_add_actions(flatten=True)).select(["path", "size_bytes"])
         recorded = {
@@ -533,8 +606,16 @@ def read_marker(root: Path) -> dict[str, object]:
     return meta
 
 
-def _write_marker(root: Path, version: int, entry: str) -> None:
-    meta = {"format": STORE_FORMAT, "table": TABLE, "version": version, "entry": entry}
+def _write_marker(
+    root: Path, version: int, entry: str, files: dict[str, str] | None = None
+) -> None:
+    meta = {
+        "format": STORE_FORMAT,
+        "table": TABLE,
+        "version": version,
+        "entry": entry,
+        "files": files or {},
+    }
     fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{MARKER}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

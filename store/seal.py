@@ -6,16 +6,20 @@ entry would silently change what the tape holds. tapecheck seals each commit it 
 commit's ``commitInfo`` (Delta's own custom commit metadata) carries
 
 ``tapecheck.seal``
-    ``{"v": 1, "base": b, "chain": {"b": "<sha256>", "b-1": "<sha256>", ...}}``: the version
-    ``b`` the writer read (its commit lands at ``b + 1``, or later for a compaction that Delta
-    rebased over a concurrent append) and the sha256 of the bytes of the last
-    :data:`CHAIN_DEPTH` entries up to ``b``.
+    ``{"v": 1, "base": b, "chain": {"b": "<sha256>", ...}, "files": {"<path>": "<sha256>"}}``:
+    the version ``b`` the writer read (its commit lands at ``b + 1``, or later for a
+    compaction that Delta rebased over a concurrent append), the sha256 of the bytes of the
+    last :data:`CHAIN_DEPTH` entries up to ``b``, and the sha256 of each data file entry ``b``
+    added.
 
-The newest entry has no later commit to seal it, so the store's marker file records its version
-and digest after every commit (:mod:`store.log`). Between them, every entry of a sealed history
-is covered by a later seal or by the marker, which is what :func:`store.fsck.fsck` checks. Each
-entry is covered by up to :data:`CHAIN_DEPTH` later seals, so an entry that one seal skipped
-(a compaction committed over a concurrent append) is still covered by the next ones.
+The newest entry has no later commit to seal it, so after every commit the store's marker file
+records its version and digest, and the digests of the data files it added (:mod:`store.log`);
+the next commit copies those into its seal, so a data file is hashed once, right after it was
+written. Between them, every entry and every data file of a sealed history is covered by a
+later seal or by the marker, which is what :func:`store.fsck.fsck` checks: a flipped bit
+anywhere in a file is found, even where Parquet keeps no value (its page index, its footer).
+Each entry is covered by up to :data:`CHAIN_DEPTH` later seals, so an entry that one seal
+skipped (a compaction committed over a concurrent append) is still covered by the next ones.
 
 This is a seal, not a second log: the data files and Delta's entries stay as Delta wrote them.
 It is not a signature either: someone who can rewrite the files can recompute the hashes. It
@@ -30,8 +34,8 @@ what each entry does (an append-only table never loses events), which no forged 
 >>> entry_name(0)
 '_delta_log/00000000000000000000.json'
 >>> seal = seal_for(table, 0)
->>> seal["v"], seal["base"], list(seal["chain"])
-(1, 0, ['0'])
+>>> seal["v"], seal["base"], list(seal["chain"]), seal["files"]
+(1, 0, ['0'], {})
 >>> read_entry(table, 0).digest == seal["chain"]["0"]
 True
 """
@@ -42,6 +46,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 SEAL_KEY = "tapecheck.seal"
 SEAL_FORMAT = 1
@@ -65,8 +70,9 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def seal_for(table: Path, base: int) -> dict[str, object]:
-    """The seal of a commit made on top of version ``base``: digests of the last entries.
+def seal_for(table: Path, base: int, marker: dict[str, object] | None = None) -> dict[str, object]:
+    """The seal of a commit made on top of version ``base``: digests of the last entries and
+    of the data files entry ``base`` added (from the marker when it recorded ``base``).
 
     An entry that is missing is left out (a history Delta cleaned up before a checkpoint, or a
     store that is damaged: fsck reports the latter, the writer only refuses a lost newest entry).
@@ -77,7 +83,37 @@ def seal_for(table: Path, base: int) -> dict[str, object]:
             chain[str(version)] = digest(entry_path(table, version).read_bytes())
         except FileNotFoundError:
             continue
-    return {"v": SEAL_FORMAT, "base": base, "chain": chain}
+    files = (marker or {}).get("files")
+    if (marker or {}).get("version") != base or not isinstance(files, dict):
+        files = file_digests(table, base)
+    return {"v": SEAL_FORMAT, "base": base, "chain": chain, "files": files}
+
+
+def file_digests(table: Path, version: int) -> dict[str, str]:
+    """The sha256 of each data file that entry ``version`` added (missing files left out)."""
+    try:
+        entry = read_entry(table, version)
+    except FileNotFoundError:
+        return {}
+    out: dict[str, str] = {}
+    for action in entry.adds:
+        path = action.get("path")
+        if not isinstance(path, str):
+            continue
+        try:
+            out[path] = file_digest(table / unquote(path))
+        except FileNotFoundError:
+            continue
+    return out
+
+
+def file_digest(path: Path) -> str:
+    """The sha256 of a file, read in blocks."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
 
 
 @dataclass
