@@ -9,13 +9,16 @@ reads it as markup or emoji codes.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
 import sys
+import tempfile
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import polars as pl
 import typer
@@ -188,17 +191,58 @@ def _register_plugins() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``tapecheck`` console script: the one place errors become lines."""
+    with _native_stderr() as native:
+        try:
+            _register_plugins()
+            # standalone mode lets click own usage errors (exit 2) and --help; our own errors
+            # escape it as exceptions and are reported here as one line.
+            app(args=argv)
+        except Exception as exc:
+            message, code = describe(exc)
+            if _options["debug"] or _debug_requested(argv):
+                traceback.print_exception(exc, file=sys.stderr)
+                _replay(native)
+            err_console.print(Text.assemble(("error: ", "red"), one_line(message)), soft_wrap=True)
+            sys.exit(code)
+
+
+@contextlib.contextmanager
+def _native_stderr() -> Iterator[IO[bytes] | None]:
+    """Keep what native code writes straight to file descriptor 2 (delta-rs's worker threads
+    print a Rust panic there when a write fails on a full or read-only disk) out of the
+    terminal; Python's own stderr (errors, warnings, progress) still goes there. ``--debug``
+    shows what was kept."""
     try:
-        _register_plugins()
-        # standalone mode lets click own usage errors (exit 2) and --help; our own errors
-        # escape it as exceptions and are reported here as one line.
-        app(args=argv)
-    except Exception as exc:
-        message, code = describe(exc)
-        if _options["debug"] or _debug_requested(argv):
-            traceback.print_exception(exc, file=sys.stderr)
-        err_console.print(Text.assemble(("error: ", "red"), one_line(message)), soft_wrap=True)
-        sys.exit(code)
+        if sys.stderr.fileno() != 2:
+            raise ValueError
+    except (AttributeError, OSError, ValueError):
+        yield None  # not a process's real stderr (a notebook, a test capturing output)
+        return
+    sys.stderr.flush()
+    python_stderr = sys.stderr
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as kept:
+        os.dup2(kept.fileno(), 2)
+        with open(
+            os.dup(saved), "w", encoding=python_stderr.encoding, errors="backslashreplace"
+        ) as terminal:
+            sys.stderr = terminal
+            try:
+                yield kept
+            finally:
+                terminal.flush()
+                sys.stderr = python_stderr
+                os.dup2(saved, 2)
+                os.close(saved)
+
+
+def _replay(native: IO[bytes] | None) -> None:
+    if native is None:
+        return
+    native.seek(0)
+    text = native.read().decode("utf-8", "backslashreplace")
+    if text.strip():
+        sys.stderr.write(f"(native stderr)\n{text}")
 
 
 def _debug_requested(argv: list[str] | None) -> bool:

@@ -206,6 +206,9 @@ class EventLog(LogReads):
         root = Path(root) if root is not None else store_path()
         if root.exists() and not root.is_dir():
             raise NotAStore(f"{root} is a file, not a tapecheck store")
+        above = next((p for p in root.parents if p.exists()), None)
+        if above is not None and not above.is_dir():
+            raise NotAStore(f"{root}: {above} is a file, so no store can be made below it")
         if (root / MARKER).is_file():
             meta = read_marker(root)
             if meta.get("format") != STORE_FORMAT:

@@ -313,15 +313,24 @@ def _batches(
         return
     assert plan.layout is not None and plan.repeats is not None
     reader = SourceReader(plan.path, name=plan.shown, chunk_bytes=chunk_bytes, on_bytes=on_bytes)
-    for window in reader.windows():
-        rows = price_rows(window, plan.layout)
-        if plan.repeats.len():
-            rows = rows.filter(~pl.col("line").is_in(plan.repeats.implode()))
-        if rows.height == 0:
-            continue
-        stamped = stamp(rows)
-        events = events_of("bars", stamped, plan.target.symbol, plan.feed, label, plan.currency)
-        yield events, rows.get_column("line").to_list()
+    try:
+        for window in reader.windows():
+            rows = price_rows(window, plan.layout)
+            if plan.repeats.len():
+                rows = rows.filter(~pl.col("line").is_in(plan.repeats.implode()))
+            if rows.height == 0:
+                continue
+            stamped = stamp(rows)
+            events = events_of("bars", stamped, plan.target.symbol, plan.feed, label, plan.currency)
+            yield events, rows.get_column("line").to_list()
+    except BadInput as exc:
+        # The check pass read these bytes without a fault: they changed since.
+        raise BadInput(
+            f"changed while it was being ingested ({exc.message}); nothing was written",
+            file=plan.shown,
+            row=exc.row,
+            field=exc.field,
+        ) from None
     _same_file(plan, reader.sha256)
 
 
