@@ -32,8 +32,8 @@ def _env() -> dict[str, str]:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The default suite: everything except the slow, fault-injection, spark and notebook
-    suites (the quick fault-injection tests run here too; `nox -s faults` runs them all)."""
+    """The default suite: everything but the slow, spark and notebook suites and the longer
+    fault-injection tests (marker `faults`; `nox -s faults` runs the whole fault suite)."""
     session.install("-e", ".[test]")
     session.run(
         "pytest",

@@ -52,7 +52,7 @@ from store.validate import stream_problem, symbol_problem, validate_batch
 
 # Events kept in memory between the check and the write (estimated size), for files that
 # fit in one window; anything beyond is read again in the write pass.
-CACHE_BYTES = 512 * 1024 * 1024
+CACHE_BYTES = 256 * 1024 * 1024
 Opener = EventLog | Callable[[], EventLog]
 
 _GENERIC = {"daily", "close", "adj", "adjclose", "ohlcv", "yahoo", "yf", "clean", "prices"}
