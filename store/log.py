@@ -5,32 +5,68 @@ Idempotency needs "check which ids exist" and "commit the rest" to be one serial
 even with several writer processes. Delta gives that without a lock file: every append also
 commits an application transaction (``txn``) for one app id, and delta-rs refuses a commit when
 a concurrent winner touched the same app id. The loser re-reads and retries.
+
+Every commit carries a seal (:mod:`store.seal`): digests of the log entries before it. After
+each commit the marker file records the newest entry's version and digest, so a deleted newest
+entry is noticed too: a writer refuses to write on top of it and a reader refuses to read it.
+
+A store is created whole or not at all: the table and the marker are built in a temporary
+sibling folder, which is then renamed into place. Of several processes creating the same store
+at once, one rename wins and the others open the winner's store.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import json
+import os
 import random
+import secrets
+import shutil
+import tempfile
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import polars as pl
-from deltalake import CommitProperties, DeltaTable, Transaction
+import pyarrow as pa
+import pyarrow.parquet as pq
+from deltalake import CommitProperties, DeltaTable, Transaction, WriterProperties, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from store.config import store_path
-from store.errors import ConcurrencyExhausted, NotAStore, StoreMissing
+from store.errors import ConcurrencyExhausted, NotAStore, StoreDamaged, StoreMissing, clip
 from store.events import EVENT_SCHEMA, event_ids, record_hashes
 from store.reference.clock import utc
+from store.seal import (
+    SEAL_KEY,
+    digest,
+    entry_name,
+    entry_path,
+    file_digests,
+    read_entry,
+    records,
+    seal_for,
+)
 from store.validate import validate_batch
 
 MARKER = "tapecheck-store.json"
 TABLE = "events"
 APP_ID = "tapecheck-event-log"
 STORE_FORMAT = 1
+# Delta table properties of a new store: remove actions that drop data are refused by Delta
+# writers (compaction's remove and add of the same rows is allowed), and Delta never deletes
+# old log entries, so every version stays readable and every entry stays checkable by fsck.
+TABLE_CONFIGURATION = {"delta.appendOnly": "true", "delta.enableExpiredLogCleanup": "false"}
+CREATING = ".creating-"
+# A streamed append keeps about one row group and one data file's bytes in delta-rs's buffers:
+# bounded here, so memory does not grow with the size of the stream.
+STREAM_ROW_GROUP = 64 * 1024
+STREAM_FILE_BYTES = 32 * 1024 * 1024
 
 # Total order of the raw log: when it was learned, then the fact, then the id as tie-break.
 LOG_ORDER = ("recorded_at", "stream", "valid_at", "key", "event_id")
@@ -139,39 +175,38 @@ class EventLog(LogReads):
         With ``create``, a missing or empty directory becomes a new store. A directory that
         holds anything else is refused: the store never writes into a folder it did not make.
         """
+        root = cls.check_path(root)
+        if (root / MARKER).is_file():
+            return cls(root)
+        if not create:
+            raise StoreMissing(f"no store at {root} yet; run `tapecheck ingest` first")
+        _create(root)
+        return cls(root)
+
+    @staticmethod
+    def check_path(root: Path | str | None = None) -> Path:
+        """``root`` if it is a store, an empty or missing directory, or a creation to finish.
+
+        Nothing is created: ingest calls this first, so that a wrong store path is refused
+        before the input is read, and creates the store only once the input is valid.
+        """
         root = Path(root) if root is not None else store_path()
-        marker = root / MARKER
         if root.exists() and not root.is_dir():
             raise NotAStore(f"{root} is a file, not a tapecheck store")
-        if marker.is_file():
-            try:
-                meta = json.loads(marker.read_text())
-            except (OSError, ValueError) as exc:
-                raise NotAStore(f"{root}: unreadable store marker {MARKER} ({exc})") from None
+        above = next((p for p in root.parents if p.exists()), None)
+        if above is not None and not above.is_dir():
+            raise NotAStore(f"{root}: {above} is a file, so no store can be made below it")
+        if (root / MARKER).is_file():
+            meta = read_marker(root)
             if meta.get("format") != STORE_FORMAT:
                 raise NotAStore(f"{root}: store format {meta.get('format')!r} is not supported")
-            return cls(root)
-        if root.is_dir() and any(root.iterdir()):
+            return root
+        if root.is_dir() and any(root.iterdir()) and not _interrupted(root):
             raise NotAStore(
                 f"{root} is not a tapecheck store (no {MARKER}); refusing to use it. "
                 "Point TAPECHECK_STORE at an empty or new directory."
             )
-        if not create:
-            raise StoreMissing(f"no store at {root} yet; run `tapecheck ingest` first")
-        root.mkdir(parents=True, exist_ok=True)
-        DeltaTable.create(
-            str(root / TABLE),
-            schema=pl.DataFrame(schema=EVENT_SCHEMA).to_arrow().schema,
-            name="tapecheck_events",
-            description="tapecheck append-only bitemporal event log",
-            mode="ignore",
-        )
-        # The marker goes last: a store interrupted mid-creation is an empty-ish folder that
-        # the next create finishes, never a half store that claims to be whole.
-        tmp = root / (MARKER + ".tmp")
-        tmp.write_text(json.dumps({"format": STORE_FORMAT, "table": TABLE}) + "\n")
-        tmp.replace(marker)
-        return cls(root)
+        return root
 
     def _table(self, version: int | None = None) -> DeltaTable:
         try:
@@ -181,9 +216,103 @@ class EventLog(LogReads):
         except TableNotFoundError:
             raise StoreMissing(f"{self.table_path} holds no Delta table") from None
         except Exception as exc:  # delta-rs raises plain errors for a bad version or log
-            raise StoreMissing(
-                f"cannot open {self.table_path} at version {version}: {exc}"
+            latest = self._latest_entry()
+            if version is not None and latest is not None and version > latest:
+                raise StoreMissing(
+                    f"{self.root} has no version {version} (the latest is {latest})"
+                ) from None
+            raise StoreDamaged(
+                f"cannot read the Delta log of {self.table_path}"
+                + (f" at version {version}" if version is not None else "")
+                + f" ({clip(' '.join(str(exc).split()), 160)}); run `tapecheck fsck`"
             ) from None
+
+    def _latest_entry(self) -> int | None:
+        names = [p.stem for p in (self.table_path / "_delta_log").glob("*.json")]
+        versions = [int(n) for n in names if n.isdigit()]
+        return max(versions) if versions else None
+
+    def _marked(self) -> dict[str, object]:
+        """The newest entry the marker recorded (version and digest). Read it before the
+        table: it never runs ahead of the table unless the table lost entries."""
+        return read_marker(self.root)
+
+    def _check_tail(self, marker: dict[str, object], version: int) -> None:
+        """The cheap check every latest read and every write makes of the log's newest
+        entries: none was deleted, the one the marker recorded is unchanged, and the ones
+        after it were sealed by tapecheck over what is there and drop nothing. (``fsck``
+        checks the whole history.)"""
+        marked, recorded = marker.get("version"), marker.get("entry")
+        if not isinstance(marked, int):
+            return  # a store made before seals
+        stop = "nothing was read or written: run `tapecheck fsck`"
+        if version < marked:
+            raise StoreDamaged(
+                f"{self.root}: the log ends at version {version} but the store recorded version "
+                f"{marked} ({entry_name(version + 1)} is gone); {stop}"
+            )
+        try:
+            if digest(entry_path(self.table_path, marked).read_bytes()) != recorded:
+                raise StoreDamaged(
+                    f"{self.table_path / entry_name(marked)} changed after it was committed; "
+                    + stop
+                )
+            for later in range(marked + 1, version + 1):
+                entry = read_entry(self.table_path, later)
+                chain = (entry.seal or {}).get("chain")
+                if entry.error or not isinstance(chain, dict):
+                    raise StoreDamaged(
+                        f"{self.table_path / entry.name} was not committed by tapecheck; {stop}"
+                    )
+                for key, value in chain.items():
+                    path = entry_path(self.table_path, int(key))
+                    if path.is_file() and digest(path.read_bytes()) != value:
+                        raise StoreDamaged(
+                            f"{self.table_path / entry_name(int(key))} changed after it was "
+                            f"committed; {stop}"
+                        )
+                if any(r.get("dataChange") for r in entry.removes):
+                    raise StoreDamaged(
+                        f"{self.table_path / entry.name} removes events from the append-only "
+                        f"log; {stop}"
+                    )
+                if entry.removes:
+                    removed = sum(self._rows(str(r.get("path", ""))) for r in entry.removes)
+                    added = sum(records(a) or 0 for a in entry.adds)
+                    if removed > added:
+                        raise StoreDamaged(
+                            f"{self.table_path / entry.name} removes {removed:,} events and adds "
+                            f"back {added:,}; {stop}"
+                        )
+        except (OSError, ValueError) as exc:
+            raise StoreDamaged(f"{self.table_path}: unreadable log entry ({exc}); {stop}") from None
+
+    def _rows(self, path: str) -> int:
+        """Rows of a data file, from its Parquet footer (a compaction's removed files stay)."""
+        try:
+            return int(pq.ParquetFile(self.table_path / unquote(path)).metadata.num_rows)
+        except Exception:
+            raise StoreDamaged(
+                f"{self.table_path / unquote(path)}: a data file the log removes is missing or "
+                "unreadable; run `tapecheck fsck`"
+            ) from None
+
+    def _sealed(self, table: DeltaTable, marker: dict[str, object]) -> dict[str, object]:
+        """Commit metadata that seals a commit made on top of ``table``'s version."""
+        base = table.version()
+        self._check_tail(marker, base)
+        return {SEAL_KEY: seal_for(self.table_path, base, marker)}
+
+    def _mark(self) -> None:
+        """After a commit: record the newest entry in the marker (never moving it backwards)."""
+        latest = self._latest_entry()
+        if latest is None:
+            return
+        marked = self._marked().get("version")
+        if isinstance(marked, int) and marked >= latest:
+            return  # a concurrent writer already recorded this entry or a newer one
+        entry = digest(entry_path(self.table_path, latest).read_bytes())
+        _write_marker(self.root, latest, entry, file_digests(self.table_path, latest))
 
     # -- the write path ------------------------------------------------------------------------
 
@@ -207,6 +336,7 @@ class EventLog(LogReads):
         ids = unique.get_column("event_id")
         streams = unique.get_column("stream").unique()
         for attempt in range(1, max_attempts + 1):
+            marked = self._marked()
             table = self._table()
             base = table.version()
             txn = table.transaction_version(APP_ID) or 0
@@ -221,6 +351,7 @@ class EventLog(LogReads):
                 custom_metadata={
                     "tapecheck.added": str(new.height),
                     "tapecheck.source": _sources(new),
+                    **self._sealed(table, marked),
                 },
                 max_commit_retries=0,
             )
@@ -232,6 +363,7 @@ class EventLog(LogReads):
                 # Another writer committed since we read; back off and redo the id check.
                 time.sleep(random.uniform(0.005, 0.05) * min(attempt, 10))
                 continue
+            self._mark()
             return AppendResult(new.height, batch.height - new.height, base + 1, stamp, attempt)
         raise ConcurrencyExhausted(
             f"gave up appending {unique.height} events after {max_attempts} concurrent conflicts"
@@ -250,9 +382,113 @@ class EventLog(LogReads):
             .get_column("event_id")
         )
 
+    def append_stream(
+        self,
+        batches: Callable[[], Iterable[tuple[pl.DataFrame, list[int] | None]]],
+        *,
+        file: str | None = None,
+        recorded_at: dt.datetime | None = None,
+        max_attempts: int = 200,
+    ) -> AppendResult:
+        """Append a stream of batches as ONE commit: all of it lands, or none of it.
+
+        ``batches`` is called once per attempt and yields ``(events, lines)`` pairs, ``lines``
+        giving the input file's line of each row (for error messages). Each batch is
+        validated, deduplicated against the log and handed to delta-rs as it comes, so memory
+        holds about one batch at a time; the commit happens after the last one. An exception
+        raised by the stream (the file changed under us, say) aborts the commit and is raised
+        here as it was.
+
+        The stream must not repeat an event across batches: ingest guarantees it by keying
+        each file's rows (one row per session or period).
+        """
+        schema = pl.DataFrame(schema=EVENT_SCHEMA).to_arrow().schema
+        for attempt in range(1, max_attempts + 1):
+            marked = self._marked()
+            table = self._table()
+            base = table.version()
+            txn = table.transaction_version(APP_ID) or 0
+            stamp = recorded_at or _now()
+            counts = {"offered": 0, "added": 0}
+            failure: list[BaseException] = []
+            stream = self._new_batches(batches, table, stamp, file, counts, failure)
+            # Peek: a stream with nothing new must not commit an empty version.
+            first = next(stream, None)
+            if first is None:
+                return AppendResult(0, counts["offered"], base, None, attempt)
+            props = CommitProperties(
+                app_transactions=[Transaction(APP_ID, txn + 1)],
+                custom_metadata={
+                    "tapecheck.source": clip(file or "stream", 200),
+                    **self._sealed(table, marked),
+                },
+                max_commit_retries=0,
+            )
+            reader = pa.RecordBatchReader.from_batches(schema, _chain(first, stream))
+            try:
+                write_deltalake(
+                    table,
+                    reader,
+                    mode="append",
+                    commit_properties=props,
+                    target_file_size=STREAM_FILE_BYTES,
+                    writer_properties=WriterProperties(max_row_group_size=STREAM_ROW_GROUP),
+                )
+            except CommitFailedError:
+                if failure:
+                    raise failure[0] from None
+                # Another writer committed since we read; back off and redo the id check.
+                time.sleep(random.uniform(0.005, 0.05) * min(attempt, 10))
+                continue
+            except Exception:
+                if failure:  # delta-rs wraps the stream's exception; raise the original
+                    raise failure[0] from None
+                raise
+            self._mark()
+            added = counts["added"]
+            return AppendResult(added, counts["offered"] - added, base + 1, stamp, attempt)
+        raise ConcurrencyExhausted(
+            f"gave up appending {file or 'a stream'} after {max_attempts} concurrent conflicts"
+        )
+
+    def _new_batches(
+        self,
+        batches: Callable[[], Iterable[tuple[pl.DataFrame, list[int] | None]]],
+        table: DeltaTable,
+        stamp: dt.datetime,
+        file: str | None,
+        counts: dict[str, int],
+        failure: list[BaseException],
+    ) -> Iterator[pa.RecordBatch]:
+        schema = pl.DataFrame(schema=EVENT_SCHEMA).to_arrow().schema
+        try:
+            for frame, lines in batches():
+                checked, unique = prepare(frame, file=file, lines=lines)
+                counts["offered"] += checked.height
+                if unique.height == 0:
+                    continue
+                ids = unique.get_column("event_id")
+                present = self._present_ids(table, ids, unique.get_column("stream").unique())
+                new = unique.filter(~pl.col("event_id").is_in(present.implode()))
+                if new.height == 0:
+                    continue
+                counts["added"] += new.height
+                yield from seal(new, stamp).to_arrow().cast(schema).to_batches()
+        except BaseException as exc:
+            failure.append(exc)
+            raise
+
     def compact(self) -> dict[str, object]:
-        """Rewrite small files into larger ones (Delta ``optimize``); reads do not change."""
-        metrics = self._table().optimize.compact()
+        """Rewrite small files into larger ones (Delta ``optimize``); reads do not change.
+
+        The commit is sealed like an append. Delta may rebase it over a concurrent append,
+        which is why a seal names the version it was made on (see :mod:`store.seal`).
+        """
+        marked = self._marked()
+        table = self._table()
+        props = CommitProperties(custom_metadata=self._sealed(table, marked))
+        metrics = table.optimize.compact(commit_properties=props)
+        self._mark()
         return dict(metrics)
 
     # -- the read path -------------------------------------------------------------------------
@@ -262,11 +498,40 @@ class EventLog(LogReads):
         return self._table().version()
 
     def snapshot(self, version: int | None = None) -> Snapshot:
-        """The data files of one version, for external scanners (DuckDB via ibis, Spark)."""
+        """The data files of one version, for external scanners (DuckDB via ibis, Spark).
+
+        Each file is checked to be there with the size its add action recorded (one ``stat``
+        each), so a reader of a damaged store stops with one line that says to run
+        ``tapecheck fsck``, instead of reading wrong numbers or failing deep in a scanner.
+        """
+        marker = self._marked() if version is None else {}
         table = self._table(version)
-        return Snapshot(
-            table.version(), tuple(_local(u) for u in table.file_uris()), self.table_path
-        )
+        self._check_tail(marker, table.version())
+        files = tuple(_local(u) for u in table.file_uris())
+        actions = pa.table(table.get_add_actions(flatten=True)).select(["path", "size_bytes"])
+        recorded = {
+            os.path.normpath(self.table_path / unquote(path)): size
+            for path, size in zip(
+                actions.column("path").to_pylist(),
+                actions.column("size_bytes").to_pylist(),
+                strict=True,
+            )
+        }
+        for path in files:
+            expected = recorded.get(os.path.normpath(path))
+            try:
+                size = os.stat(path).st_size
+            except FileNotFoundError:
+                raise StoreDamaged(
+                    f"{path}: a data file of version {table.version()} is missing; "
+                    "run `tapecheck fsck`"
+                ) from None
+            if expected is not None and size != expected:
+                raise StoreDamaged(
+                    f"{path}: a data file of version {table.version()} has {size:,} bytes where "
+                    f"the log recorded {expected:,}; run `tapecheck fsck`"
+                )
+        return Snapshot(table.version(), files, self.table_path)
 
     def scan(self, version: int | None = None) -> pl.LazyFrame:
         """Every event of one version, lazily (empty frame for an empty log)."""
@@ -279,3 +544,142 @@ class EventLog(LogReads):
 def _sources(frame: pl.DataFrame) -> str:
     names = frame.get_column("source").unique().sort().to_list()
     return ";".join(names[:5]) + (f";+{len(names) - 5} more" if len(names) > 5 else "")
+
+
+def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    yield first
+    yield from rest
+
+
+# -- the store folder ----------------------------------------------------------------------
+
+
+def read_marker(root: Path) -> dict[str, object]:
+    """The store's marker: format, table, and the newest entry recorded (``{}`` if absent)."""
+    try:
+        meta = json.loads((root / MARKER).read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise NotAStore(f"{root}: unreadable store marker {MARKER} ({exc})") from None
+    if not isinstance(meta, dict):
+        raise NotAStore(f"{root}: unreadable store marker {MARKER} (not a JSON object)")
+    return meta
+
+
+def _write_marker(
+    root: Path, version: int, entry: str, files: dict[str, str] | None = None
+) -> None:
+    meta = {
+        "format": STORE_FORMAT,
+        "table": TABLE,
+        "version": version,
+        "entry": entry,
+        "files": files or {},
+    }
+    fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{MARKER}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(meta) + "\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, root / MARKER)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _interrupted(root: Path) -> bool:
+    """A folder an older tapecheck left mid-creation: only ``events/``, holding nothing or an
+    empty tapecheck table. Such a folder is ours to finish."""
+    names = {p.name for p in root.iterdir()}
+    leftovers = {n for n in names if n == MARKER + ".tmp" or n.startswith(f".{MARKER}.")}
+    if TABLE not in names or names - leftovers != {TABLE}:
+        return False
+    table = root / TABLE
+    if not table.is_dir():
+        return False
+    files = [p for p in table.rglob("*") if p.is_file()]
+    if not files:
+        return True
+    first = entry_path(table, 0)
+    if any(p.suffix == ".parquet" for p in files) or not first.is_file():
+        return False
+    try:
+        return b'"tapecheck_events"' in first.read_bytes()
+    except OSError:
+        return False
+
+
+def _new_table(table: Path) -> None:
+    try:
+        DeltaTable.create(
+            str(table),
+            schema=pl.DataFrame(schema=EVENT_SCHEMA).to_arrow().schema,
+            name="tapecheck_events",
+            description="tapecheck append-only bitemporal event log",
+            configuration=TABLE_CONFIGURATION,
+            mode="ignore",
+            commit_properties=CommitProperties(
+                custom_metadata={SEAL_KEY: {"v": 1, "base": -1, "chain": {}}}
+            ),
+        )
+    except Exception:
+        # Finishing an interrupted creation in place races with other processes doing the
+        # same: whoever wrote the first entry won, and that is all we need.
+        if not entry_path(table, 0).is_file():
+            raise
+
+
+def _create_in(folder: Path) -> None:
+    _new_table(folder / TABLE)
+    _write_marker(folder, 0, digest(entry_path(folder / TABLE, 0).read_bytes()))
+
+
+def _create(root: Path) -> None:
+    """Create the store at ``root`` whole, or find that a concurrent process just did."""
+    root.parent.mkdir(parents=True, exist_ok=True)
+    _sweep(root)
+    if root.is_dir() and _interrupted(root):
+        # Left by an older version that built the store in place: finish it in place.
+        _create_in(root)
+        return
+    tmp = root.parent / f".{root.name}{CREATING}{os.getpid()}-{secrets.token_hex(4)}"
+    tmp.mkdir()
+    try:
+        _create_in(tmp)
+        try:
+            # rename(2) replaces an empty directory and fails on a non-empty one, so of several
+            # processes creating the same store at once, exactly one wins.
+            os.rename(tmp, root)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.EBUSY, errno.EXDEV):
+                raise
+            if exc.errno in (errno.EBUSY, errno.EXDEV) and not any(root.iterdir()):
+                # root is a mount point: build in place, table first and marker last; a crash
+                # in between leaves a creation that the next run finishes (_interrupted).
+                _create_in(root)
+                return
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if not (root / MARKER).is_file():
+        raise NotAStore(f"{root} was filled by another program while the store was created")
+
+
+def _sweep(root: Path) -> None:
+    """Remove temporary siblings left by creations that were killed (their process is gone)."""
+    prefix = f".{root.name}{CREATING}"
+    for tmp in root.parent.glob(f"{prefix}*"):
+        pid = tmp.name[len(prefix) :].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -36,14 +36,23 @@ def delta_log(tmp_path: Path) -> EventLog:
     return EventLog.open(tmp_path / "store", create=True)
 
 
+REQUIRE_DATA_ENV = "TAPECHECK_REQUIRE_DATA"
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """The real market data (TAPECHECK_DATA); tests that need it skip when it is absent."""
+    """The real market data (TAPECHECK_DATA); tests that need it skip when it is absent, and
+    fail instead when ``TAPECHECK_REQUIRE_DATA=1`` (CI sets it: a green run means they ran)."""
+    import os
+
     from store.config import data_path
 
     path = data_path()
     if not (path / "prices").is_dir():
-        pytest.skip(f"real data not found at {path} (set TAPECHECK_DATA)")
+        message = f"real data not found at {path} (set TAPECHECK_DATA)"
+        if os.environ.get(REQUIRE_DATA_ENV, "") not in ("", "0"):
+            pytest.fail(f"{message}; {REQUIRE_DATA_ENV} is set, so this is a failure")
+        pytest.skip(message)
     return path
 
 
