@@ -48,7 +48,13 @@ def kill_cycles(store: Path, kills: int, seed: int) -> list[int]:
         proc = start("crash", str(store), str(BATCHES), str(SIZE))
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.0, 0.6))
+        # kill after a random number of new commits, then a random moment into the next
+        # append: the kills spread over the run however fast or busy the machine is
+        for _ in range(rng.randint(0, 2)):
+            line = proc.stdout.readline()
+            while line and " added 0 " in line:
+                line = proc.stdout.readline()
+        time.sleep(rng.uniform(0.0, 0.3))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         seen.append(assert_whole_batches(store))
