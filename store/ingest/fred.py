@@ -27,6 +27,11 @@ rule                valid_at of the value dated D (month M)
 ``treasury-evening`` D 18:00 New York. Treasury publishes the day's par yields after the
                     close (T10Y2Y).
 ==================  ==========================================================================
+
+Downloads of one live series made at different times are vintages of the feed ``fred`` (the
+catalog's ``vintage`` and ``released``): each is recorded at its release, oldest first, so a
+later download adds the days it is the first to hold and re-records a value only where FRED
+revised it (see ``store.ingest.vintages``).
 """
 
 from __future__ import annotations

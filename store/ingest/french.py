@@ -7,7 +7,7 @@ ends the file. Values are in percent per period; ``-99.99`` and ``-999`` mean mi
 skipped (counted in a warning), never stored.
 
 =====================  =====================================================================
-adapter                series ids (feed = the vintage, e.g. ``vintage202412``)
+adapter                series ids (feed ``french``; each file is one vintage of it)
 =====================  =====================================================================
 ``french-factors``     ``FF3:MKT-RF:M``, ``FF3:SMB:M``, ``FF3:HML:M``, ``FF3:RF:M``; period
                        ``YYYY-MM``; the annual block gives ``FF3:<factor>:A``, period ``YYYY``
@@ -22,10 +22,11 @@ portfolio file has no title in the library's own layout: it is the value-weight 
 
 Publication rules: the library is refreshed about a month after a month ends, so the value of
 month M is valid from 00:00 New York on the first day of month M+2; an annual value of year Y
-from 00:00 New York on March 1 of Y+1. Vintage caveat: French revises the whole history with
-each CRSP vintage. Each vintage is its own feed, and the valid times above are when a value of
-that vintage's kind was first public, not when this vintage was; compare vintages with
-``tapecheck sources``.
+from 00:00 New York on March 1 of Y+1. Vintages: French revises the whole history with each
+CRSP vintage. Every vintage is a source of the one feed ``french``, recorded at its release
+(the catalog's ``released``, see ``store.ingest.vintages``), so a value a later vintage
+revises becomes a new version of the same fact; the valid times above are when a value was
+first public, whatever the vintage. ``analysis.vintages.revisions`` lists what changed.
 """
 
 from __future__ import annotations

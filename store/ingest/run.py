@@ -20,6 +20,7 @@ nothing (events are keyed by content hash).
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import time
 from collections.abc import Callable, Iterator
@@ -45,9 +46,10 @@ from store.ingest.formats import (
     read_text_file,
 )
 from store.ingest.stamping import stamp
+from store.ingest.vintages import release_stamp
 from store.ingest.yahoo import PriceLayout, price_layout, price_rows
 from store.log import EventLog
-from store.reference.catalog import Catalog, load_catalog
+from store.reference.catalog import Catalog, SourceSpec, load_catalog
 from store.validate import stream_problem, symbol_problem, validate_batch
 
 # Events kept in memory between the check and the write (estimated size), for files that
@@ -122,6 +124,9 @@ class _Plan:
     layout: PriceLayout | None = None
     repeats: pl.Series | None = None  # price files: lines repeating an earlier row
     cached: list[tuple[pl.DataFrame, list[int]]] | None = None
+    # a catalogued vintage: checked against, and recorded at, its release
+    vintage: SourceSpec | None = None
+    recorded_at: dt.datetime | None = None
 
 
 class _Budget:
@@ -237,6 +242,7 @@ def _check_prices(
         events = events_of("bars", stamped, plan.target.symbol, plan.feed, label, plan.currency)
         lines = fresh.get_column("line").to_list()
         validate_batch(events, file=plan.shown, lines=lines)
+        plan.recorded_at = release_stamp(plan.vintage, events, lines, plan.shown)
         if kept is not None:
             kept.append((events, lines))
     if ledger.rows == 0:
@@ -267,6 +273,7 @@ def _check_whole(plan: _Plan, name: str, first: TextFile, budget: _Budget) -> No
     events = to_events(parsed, plan.target.symbol, plan.feed, plan.shown, plan.currency)
     lines = parsed.rows.get_column("line").to_list()
     validate_batch(events, file=plan.shown, lines=lines)
+    plan.recorded_at = release_stamp(plan.vintage, events, lines, plan.shown)
     plan.sha256 = tf.sha256
     if budget.take(events):
         plan.cached = [(events, lines)]
@@ -350,7 +357,7 @@ def _write(log: EventLog, plan: _Plan, progress: _Bytes, chunk_bytes: int) -> No
         progress.done = start  # a retried commit reads the file again from its start
         return _batches(plan, progress, chunk_bytes)
 
-    result = log.append_stream(attempt, file=plan.shown)
+    result = log.append_stream(attempt, file=plan.shown, recorded_at=plan.recorded_at)
     assert plan.result is not None
     plan.result.added = result.added
     plan.result.skipped = result.skipped
@@ -454,6 +461,8 @@ def ingest_file(
     feed = feed or (known.feed if known else default_feed(path))
     _check_feed(feed)
     plan = _Plan(Path(path), str(path), target, adapter, feed, currency)
+    # a catalogued vintage ingested on its own is still recorded at its release
+    plan.vintage = known if known is not None and known.feed == feed else None
     size = _size(plan.path)
     checking = _Bytes(progress, f"checking {path}", size)
     _check(plan, _Budget(), checking, chunk_bytes)
@@ -517,6 +526,7 @@ def ingest_catalog(
                     source.adapter,
                     source.feed,
                     spec.currency or "USD",
+                    vintage=source,
                 )
             )
     total = sum(_size(p.path) for p in plans)

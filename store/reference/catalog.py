@@ -7,6 +7,7 @@ Ingest asks it which files to read, with which adapter, and which known defects 
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import tomllib
 from collections.abc import Collection
@@ -26,7 +27,13 @@ class CatalogError(TapecheckError):
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """One file of one series: a feed."""
+    """One file of one series: a feed, or one vintage of a feed.
+
+    A publisher that revises its history (the French library) or a live series downloaded at
+    different times (FRED) gives one feed several sources, one per ``vintage``. Ingest records
+    a vintage's values at its ``released`` instant, oldest vintage first, so values a later
+    vintage leaves unchanged stay one fact and revised values become new versions of it.
+    """
 
     series: str
     feed: str
@@ -35,6 +42,8 @@ class SourceSpec:
     adjusted: bool
     last_row_partial: bool
     notes: str
+    vintage: str | None = None
+    released: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -60,8 +69,12 @@ class SeriesSpec:
         return flags.pop() if len(flags) == 1 else None
 
     def source(self, feed: str) -> SourceSpec | None:
-        """The source of this series published by ``feed``."""
+        """The source of this series published by ``feed`` (its oldest vintage, if several)."""
         return next((s for s in self.sources if s.feed == feed), None)
+
+    def vintages(self, feed: str) -> tuple[SourceSpec, ...]:
+        """The vintages of ``feed``, oldest first (empty when the feed has no dated release)."""
+        return tuple(s for s in self.sources if s.feed == feed and s.released is not None)
 
 
 @dataclass(frozen=True)
@@ -122,6 +135,41 @@ def _feeds(table: dict[str, object], key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _released(src: dict[str, object], where: str) -> dt.datetime | None:
+    value = src.get("released")
+    if value is None:
+        return None
+    # TOML gives an offset datetime as an aware datetime; a local one would be ambiguous
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise CatalogError(
+            f"catalog: {where}: 'released' must be a datetime with a UTC offset "
+            "(e.g. 2025-03-01T00:00:00-05:00)"
+        )
+    return value.astimezone(dt.UTC)
+
+
+def _check_vintages(sid: str, sources: list[SourceSpec]) -> None:
+    """Sources sharing a feed are vintages: each dated, listed oldest first."""
+    by_feed: dict[str, list[SourceSpec]] = {}
+    for source in sources:
+        by_feed.setdefault(source.feed, []).append(source)
+    for feed, group in by_feed.items():
+        if len(group) == 1:
+            continue
+        for source in group:
+            if source.vintage is None or source.released is None:
+                raise CatalogError(
+                    f"catalog: {sid}@{feed}: {source.file} shares its feed with another "
+                    "source, so it is a vintage: give it 'vintage' and 'released'"
+                )
+        released = [s.released for s in group if s.released is not None]
+        if released != sorted(set(released)):
+            raise CatalogError(
+                f"catalog: {sid}@{feed}: vintages must be listed oldest first, "
+                "each released at a different instant"
+            )
+
+
 def parse_catalog(text: str, adapters: Collection[str] | None = None) -> Catalog:
     """Parse and check catalog TOML text (and, given the known ``adapters``, its adapter
     names: ingest passes its registry, readers of the catalog need not import it)."""
@@ -150,8 +198,11 @@ def parse_catalog(text: str, adapters: Collection[str] | None = None) -> Catalog
                     adjusted=bool(src.get("adjusted", False)),
                     last_row_partial=bool(src.get("last_row_partial", False)),
                     notes=_str(src, "notes", f"{sid}@{feed}", ""),
+                    vintage=_str(src, "vintage", f"{sid}@{feed}") if "vintage" in src else None,
+                    released=_released(src, f"{sid}@{feed}"),
                 )
             )
+        _check_vintages(sid, sources)
         spec = SeriesSpec(
             id=sid,
             kind=kind,
