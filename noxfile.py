@@ -18,6 +18,9 @@ nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = "3.11"
 ROOT = Path(__file__).parent.resolve()
+# JupyterLab defaults shipped with the project: .py notebooks open as notebooks
+JUPYTER_CONFIG = ROOT / "jupyter-config"
+CHROMIUM = "/usr/bin/chromium"
 
 
 def _env() -> dict[str, str]:
@@ -38,7 +41,7 @@ def tests(session: nox.Session) -> None:
     session.run(
         "pytest",
         "-m",
-        "not slow and not spark and not notebooks and not faults",
+        "not slow and not spark and not notebooks and not faults and not browser",
         "-p",
         "no:cacheprovider",
         *session.posargs,
@@ -105,8 +108,9 @@ def verify(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def notebooks(session: nox.Session) -> None:
-    """Execute every notebook headlessly (nbclient), failing on any error; render each to HTML
-    under reports/notebooks/ with its charts as PNG, and regenerate the README's chart."""
+    """Execute every notebook headlessly (nbclient), failing on any error, the article
+    notebook once per article; render each to HTML under reports/notebooks/ with its charts
+    as PNG. Writes nothing under version control."""
     session.install("-e", ".[notebooks]")
     env = _env()
     env.setdefault("TAPECHECK_STORE", str(ROOT / ".tapecheck" / "store"))
@@ -117,20 +121,71 @@ def notebooks(session: nox.Session) -> None:
         "analysis.notebook_runner",
         "--out",
         str(ROOT / "reports" / "notebooks"),
-        "--readme-chart",
-        str(ROOT / "docs" / "c07_breakout.png"),
         *session.posargs,
         env=env,
     )
 
 
 @nox.session(python=PYTHON)
-def lab(session: nox.Session) -> None:
-    """Open JupyterLab on notebooks/ with this project's kernel (jupytext pairs the .py files)."""
+def readme_chart(session: nox.Session) -> None:
+    """Regenerate docs/c07_breakout.png, the README's chart, from the store (on request only;
+    the same store and code give the same bytes)."""
     session.install("-e", ".[notebooks]")
     env = _env()
     env.setdefault("TAPECHECK_STORE", str(ROOT / ".tapecheck" / "store"))
-    session.run("jupyter", "lab", str(ROOT / "notebooks"), *session.posargs, env=env)
+    session.run("tapecheck", "ingest", env=env)
+    session.run(
+        "python",
+        "-m",
+        "analysis.notebook_runner",
+        "--readme-chart",
+        str(ROOT / "docs" / "c07_breakout.png"),
+        env=env,
+    )
+
+
+def _lab_env() -> dict[str, str]:
+    env = _env()
+    env.setdefault("TAPECHECK_STORE", str(ROOT / ".tapecheck" / "store"))
+    extra = os.environ.get("JUPYTER_CONFIG_PATH")
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (str(JUPYTER_CONFIG), extra) if p)
+    return env
+
+
+@nox.session(python=PYTHON)
+def lab(session: nox.Session) -> None:
+    """Open JupyterLab on notebooks/ with this project's kernel: a double-click on a .py
+    notebook opens it as a notebook (jupyter-config/), and charts work offline."""
+    session.install("-e", ".[notebooks]")
+    env = _lab_env()
+    session.run("tapecheck", "ingest", env=env)  # idempotent: a no-op on a full store
+    # containers run as root; Jupyter refuses root unless told it is intended
+    root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    session.run("jupyter", "lab", str(ROOT / "notebooks"), *root, *session.posargs, env=env)
+
+
+@nox.session(python=PYTHON)
+def browser(session: nox.Session) -> None:
+    """JupyterLab in headless Chromium (Debian's chromium, driven by Playwright): open the
+    article notebook by double-click, run all cells, fail on any script or cell error or any
+    chart not drawn; screenshots in reports/browser/. Installs only pip packages."""
+    if not Path(CHROMIUM).is_file():
+        session.error(
+            f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)"
+        )
+    session.install("-e", ".[test,notebooks,browser]")
+    env = _lab_env()
+    session.run("tapecheck", "ingest", env=env)
+    session.run(
+        "pytest",
+        "-m",
+        "browser",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_browser.py",
+        *session.posargs,
+        env=env,
+    )
 
 
 @nox.session(python=PYTHON)

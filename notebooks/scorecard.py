@@ -22,35 +22,47 @@ import polars as pl
 from IPython.display import display
 
 from analysis.notebook import Workbench, configure_altair
+from analysis.tables import styled
 
 configure_altair()
 bench = Workbench()
-card = bench.scorecard()
-card
+bench.scorecard_table()
 
 # %%
-card.group_by("firm", "analyst").agg(
-    pl.len().alias("calls"),
-    (pl.col("verdict") == "supported").sum().alias("supported"),
-    (pl.col("verdict") == "refuted").sum().alias("refuted"),
-    (pl.col("verdict") == "pending").sum().alias("pending"),
-).sort("firm")
+tally = (
+    bench.scorecard()
+    .group_by("firm", "analyst")
+    .agg(
+        pl.len().alias("calls"),
+        (pl.col("verdict") == "supported").sum().alias("supported"),
+        (pl.col("verdict") == "refuted").sum().alias("refuted"),
+        (pl.col("verdict") == "pending").sum().alias("pending"),
+    )
+    .sort("firm")
+)
+styled(tally, title="Calls by firm and analyst")
 
 # %%
 from analysis.claims.calls import record_calls
 from analysis.claims.loader import load_articles
 
 record_calls(bench.log, load_articles(None))
-bench.log.events().filter(pl.col("event_type") == "AnalystCall").select(
-    "key", "firm", "analyst", "call_kind", "subjects", "value", "horizon_end", "valid_at"
+recorded = bench.log.events().filter(pl.col("event_type") == "AnalystCall")
+styled(
+    recorded.select(
+        "key", "firm", "analyst", "call_kind", "subjects", "value", "horizon_end", "valid_at"
+    ).with_columns(pl.col("subjects").list.join(", ")),
+    title="The calls as AnalystCall events in the log",
 )
 
 # %% [markdown]
 # ## Each call, with the path it was scored on
+#
+# Click a session on a chart to list the events behind it.
 
 # %%
 for view in bench.calls():
     display(view)
-    chart = view.chart()
+    chart = view.explore()
     if chart is not None:
         display(chart)

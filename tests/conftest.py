@@ -96,3 +96,14 @@ def run_tapecheck(*args: str, store: Path | None = None, timeout: int = 300):
         text=True,
         timeout=timeout,
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run only when asked for (``-m browser``, as ``nox -s browser`` does):
+    they need Debian's chromium and start JupyterLab."""
+    if "browser" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="a real browser: run with nox -s browser")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)

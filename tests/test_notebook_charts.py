@@ -100,3 +100,80 @@ def test_long_series_are_thinned_below_the_row_budget(bench):
     spec = machine.chart().to_dict()  # no MaxRowsError on a century of bars
     assert sum(len(v) for v in spec["datasets"].values()) <= 4_001
     assert isinstance(machine.changes, pl.DataFrame)
+
+
+# -- picking a session: the events behind it ----------------------------------------------------
+
+
+def test_explorer_pick_layer_is_a_top_level_click_selection(bench):
+    from analysis.notebook import PICK, Explorer
+
+    explorer = bench.check("C", "C07").explore()
+    assert isinstance(explorer, Explorer)
+    spec = explorer.chart.to_dict()
+    pick = next(p for p in spec["params"] if p["name"] == PICK)
+    assert pick["views"] == ["pick_layer"]
+    assert pick["select"]["on"] == "click" and pick["select"]["fields"] == ["day"]
+    overlay = spec["layer"][0]
+    assert overlay["name"] == "pick_layer" and overlay["mark"]["type"] == "rule"
+    rows = spec["datasets"][overlay["data"]["name"]]
+    assert {r["day"] for r in rows} >= {"2025-10-31"}  # the sessions the chart shows
+    # the claim's own layers follow, unchanged, with their zoom
+    assert any(p.get("bind") == "scales" for p in spec["params"])
+
+
+def test_a_picked_session_lists_every_feed_and_the_event_the_check_read(bench, data_dir):
+    import altair as alt
+    import pandas as pd
+    import polars as pl
+
+    from analysis.notebook import PICK
+
+    alt.JupyterChart.enable_offline()
+    explorer = bench.check("C", "C07").explore()
+    box = explorer.widget()
+    assert box is not None and "Click a point" in explorer.details.value
+    # what the browser sends when a session is clicked: the Vega signal of the point selection
+    signal = {"vlPoint": {"or": [{"day": "2025-10-31"}]}, "day": ["2025-10-31"]}
+    explorer.view._vl_selections = {PICK: {"value": signal, "store": []}}
+    shown = explorer.details.value
+    # oracle: the store's own read of every ^RUT feed at that session, and heliar's raw close
+    facts = bench.log.read(event_type="PriceBar").filter(
+        (pl.col("symbol") == "^RUT") & (pl.col("session") == dt.date(2025, 10, 31))
+    )
+    assert facts.height >= 3
+    for row in facts.iter_rows(named=True):
+        assert row["event_id"] in shown and row["feed"] in shown
+    raw = pd.read_csv(data_dir / "prices/RUT_daily_heliar.csv")
+    close = raw.loc[raw["date"].astype(str).str[:10] == "2025-10-31", "close"].iloc[0]
+    read = explorer.lookup({"day": "2025-10-31"})
+    heliar = read.filter(pl.col("feed") == "heliar").row(0, named=True)
+    assert heliar["read"] == "yes" and heliar["value"] == pytest.approx(close)
+    assert read.filter(pl.col("read") == "yes").height == 1
+    # nothing picked: back to the hint
+    explorer.view._vl_selections = {PICK: {"value": None, "store": []}}
+    assert "Click a point" in explorer.details.value
+
+
+def test_the_session_in_progress_at_publication_lists_its_final_bar(bench):
+    view = bench.check("A", "A03")  # A was written during the 2025-10-06 session
+    events = view.events_at(dt.date(2025, 10, 6))
+    assert not isinstance(events, str)
+    read = events.filter(events["read"] == "yes").row(0, named=True)
+    final = view.context.live("^RUT")
+    assert final is not None and read["value"] == pytest.approx(final["close"])
+
+
+def test_verdict_table_has_every_claim_in_full_text(bench):
+    view = bench.article("C")
+    page = view.verdict_table().as_raw_html()
+    longest = max((c.rule for c in view.result.claims), key=len)
+    assert all(c.id in page for c in view.result.claims)
+    assert html_escape(longest) in page and "…" not in page
+    assert "#cf222e" in page or "#1a7f37" in page  # verdicts in colour
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)

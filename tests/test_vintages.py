@@ -290,3 +290,31 @@ def test_catalog_refuses_two_sources_of_one_feed_without_vintages():
     text = text.replace('vintage = "2025-12-10"\nreleased = 2025-12-10T00:00:00-05:00\n', "")
     with pytest.raises(CatalogError, match="is a vintage"):
         parse_catalog(text)
+
+
+# -- the time machine and the revisions view ----------------------------------------------------
+
+
+def test_time_machine_shows_which_values_changed_when_and_by_how_much(real_log, ff3_diff):
+    from analysis.notebook import Workbench
+
+    bench = Workbench(real_log)
+    before_release = dt.datetime(2025, 12, 31, tzinfo=dt.UTC)
+    machine = bench.time_machine("FF3:SMB:M", FAR_FUTURE, before_release)
+    changes = machine.changes
+    revised = changes.filter(pl.col("status") == "revised")
+    want = ff3_diff[ff3_diff["series"] == "FF3:SMB:M"]
+    assert set(zip(revised["period"], revised["value_then"], revised["value"], strict=True)) == set(
+        zip(want["period"], want["value_old"], want["value_new"], strict=True)
+    )
+    assert set(revised["recorded_at"]) == {dt.datetime(2026, 1, 1, 5, tzinfo=dt.UTC)}
+    assert set(revised["recorded_then"]) == {dt.datetime(2025, 3, 1, 5, tzinfo=dt.UTC)}
+    got = dict(zip(revised["period"], revised["change"], strict=True))
+    for period, old, new in zip(want["period"], want["value_old"], want["value_new"], strict=True):
+        assert got[period] == pytest.approx(new - old)
+    # the 2025 months exist only in the later vintage: valid before the cut, recorded after
+    later = changes.filter(pl.col("status") == "recorded later")["period"].to_list()
+    assert later == [f"2025-{m:02d}" for m in range(1, 12)]
+    revisions_view = bench.revisions("FF3")
+    assert f"{len(ff3_diff):,} values of FF3 revised" in revisions_view.summary()
+    assert "1931-10" in revisions_view.summary()  # the largest revision (1.59 pp)
