@@ -23,6 +23,7 @@ article_id = "A"
 
 # %%
 from analysis.notebook import Workbench, configure_altair
+from analysis.tables import styled
 
 configure_altair()
 bench = Workbench()
@@ -48,10 +49,15 @@ print(article.publication())
 
 # %%
 symbol = article.main_symbol()
-article.tape_then(symbol) if symbol else "the article reads no price series"
+if symbol is None:
+    then = "the article reads no price series"
+else:
+    then = styled(article.tape_then(symbol), title=f"{symbol}: the last closed sessions")
+then
 
 # %%
-article.session_in_progress(symbol) if symbol else "the article reads no price series"
+live = article.session_in_progress(symbol) if symbol else "the article reads no price series"
+live if isinstance(live, str) else styled(live, title=f"{symbol}: the session in progress")
 
 # %% [markdown]
 # ## The verdicts
