@@ -311,39 +311,40 @@ def events_behind(
     if bars:
         facts = tape.facts(cut, event_type="PriceBar", entities=bars)
         facts = facts.filter(facts.session == day)
-        found = facts.select(
-            series=facts.symbol,
-            at=facts.session.cast("string"),
-            feed=facts.feed,
-            value=facts.close.fill_null(facts.adj_close),
-            event_id=facts.event_id,
-            recorded_at=facts.recorded_at,
-            source=facts.source,
-        ).to_polars()
+        found = tape.run(
+            facts.select(
+                series=facts.symbol,
+                at=facts.session.cast("string"),
+                feed=facts.feed,
+                value=facts.close.fill_null(facts.adj_close),
+                event_id=facts.event_id,
+                recorded_at=facts.recorded_at,
+                source=facts.source,
+            )
+        )
         read = tape.bars(cut, symbols=bars)
-        ids = read.filter(read.session == day).select("event_id").to_polars()["event_id"]
+        ids = tape.run(read.filter(read.session == day).select("event_id"))["event_id"]
         frames.append(found.with_columns(pl.col("event_id").is_in(ids.implode()).alias("read")))
     if obs:
         periods = [day.isoformat(), day.isoformat()[:7], str(day.year)]
         facts = tape.facts(cut, event_type="Observation", entities=obs)
         facts = facts.filter(facts.period.isin(periods))
-        found = facts.select(
-            series=facts.series,
-            at=facts.period,
-            feed=facts.feed,
-            value=facts.value,
-            event_id=facts.event_id,
-            recorded_at=facts.recorded_at,
-            source=facts.source,
-        ).to_polars()
-        read = tape.observations(cut, series=obs)
-        used = (
-            read.filter(read.period.isin(periods))
-            .select("series", "feed", "period", "recorded_at")
-            .to_polars()
-            .rename({"period": "at"})
-            .with_columns(pl.lit(True).alias("read"))
+        found = tape.run(
+            facts.select(
+                series=facts.series,
+                at=facts.period,
+                feed=facts.feed,
+                value=facts.value,
+                event_id=facts.event_id,
+                recorded_at=facts.recorded_at,
+                source=facts.source,
+            )
         )
+        read = tape.observations(cut, series=obs)
+        picked = read.filter(read.period.isin(periods)).select(
+            "series", "feed", "period", "recorded_at"
+        )
+        used = tape.run(picked).rename({"period": "at"}).with_columns(pl.lit(True).alias("read"))
         frames.append(
             found.join(used, on=["series", "feed", "at", "recorded_at"], how="left").with_columns(
                 pl.col("read").fill_null(False)
@@ -785,7 +786,7 @@ def _history(tape: Tape, symbol: str, period: str) -> pl.DataFrame:
     else:
         now = tape.bars(FAR_FUTURE, symbols=[symbol])
         now = now.filter(now.session == dt.date.fromisoformat(period))
-    read = now.select("feed", "recorded_at").to_polars().with_columns(pl.lit(True).alias("read"))
+    read = tape.run(now.select("feed", "recorded_at")).with_columns(pl.lit(True).alias("read"))
     found = found.join(read, on=["feed", "recorded_at"], how="left")
     return _events(found.with_columns(pl.col("read").fill_null(False))).sort("feed", "recorded_at")
 
@@ -1017,7 +1018,7 @@ class Workbench:
             key = pl.col("session").cast(pl.String)
 
         def frame(table: Any) -> pl.DataFrame:
-            raw = table.to_polars()
+            raw = self.tape.run(table)
             value = pl.col("value") if _is_observation(symbol) else pl.col("close")
             return raw.select(
                 day.alias("session"),

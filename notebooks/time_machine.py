@@ -32,9 +32,9 @@ rate_known_at = "2026-01-31T00:00:00+00:00"
 import datetime as dt
 
 from analysis.notebook import Workbench, configure_altair
+from analysis.sources import compare_sources
 from analysis.tables import styled
 from analysis.vintages import vintage_read
-from analysis.sources import compare_sources
 from store.reference.clock import FAR_FUTURE
 
 configure_altair()
@@ -104,7 +104,7 @@ factor.explore(start=dt.date(2015, 1, 1))
 
 # %%
 article_b = bench.article("B")
-annual = bench.tape.observations(article_b.result.known_at, series=["FF3:SMB:A"]).to_polars()
+annual = bench.tape.run(bench.tape.observations(article_b.result.known_at, series=["FF3:SMB:A"]))
 read = vintage_read(annual, article_b.result.known_at, log=bench.log, version=bench.tape.version)
 print(read.summary())
 styled(read.vintages, title="Vintages read by the small-cap premium at article B's cut")
@@ -139,4 +139,4 @@ styled(disagreements.head(12), title=f"{symbol}: sessions where the sources disa
 
 # %%
 other = bench.tape.bars(cut, rec, symbols=[symbol], source=feed_to_compare).order_by("session")
-other.to_polars().select("session", "feed", "close").tail(5)
+bench.tape.run(other).select("session", "feed", "close").tail(5)

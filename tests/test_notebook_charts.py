@@ -139,8 +139,11 @@ def test_a_picked_session_lists_every_feed_and_the_event_the_check_read(bench, d
     explorer.view._vl_selections = {PICK: {"value": signal, "store": []}}
     shown = explorer.details.value
     # oracle: the store's own read of every ^RUT feed at that session, and heliar's raw close
-    facts = bench.log.read(event_type="PriceBar").filter(
-        (pl.col("symbol") == "^RUT") & (pl.col("session") == dt.date(2025, 10, 31))
+    facts = (
+        bench.log.scan()
+        .filter(pl.col("event_type") == "PriceBar")
+        .filter((pl.col("symbol") == "^RUT") & (pl.col("session") == dt.date(2025, 10, 31)))
+        .collect()
     )
     assert facts.height >= 3
     for row in facts.iter_rows(named=True):

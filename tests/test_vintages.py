@@ -133,8 +133,8 @@ def test_a_tape_recorded_before_the_later_release_reads_the_older_vintage(
     old = monthly(data_dir / FF3_OLD, "FF3", FF3_CODES).query("series == 'FF3:SMB:M'")
     new = monthly(data_dir / FF3_NEW, "FF3", FF3_CODES).query("series == 'FF3:SMB:M'")
     before_release = dt.datetime(2025, 12, 31, tzinfo=dt.UTC)
-    then = tape.observations(FAR_FUTURE, before_release, series=["FF3:SMB:M"]).to_polars()
-    now = tape.observations(FAR_FUTURE, series=["FF3:SMB:M"]).to_polars()
+    then = tape.run(tape.observations(FAR_FUTURE, before_release, series=["FF3:SMB:M"]))
+    now = tape.run(tape.observations(FAR_FUTURE, series=["FF3:SMB:M"]))
     assert dict(zip(then["period"], then["value"], strict=True)) == dict(
         zip(old["period"], old["value"], strict=True)
     )
@@ -153,7 +153,7 @@ def test_vintage_read_says_which_release_a_check_read_and_if_after_the_cut(
     # B09 reads annual SMB 1927..2023 at article B's publication (July 2024): only the 202412
     # vintage has annual rows, and it was released in 2025
     cut = dt.datetime(2024, 7, 12, 20, tzinfo=dt.UTC)
-    annual = tape.observations(cut, series=["FF3:SMB:A"]).to_polars()
+    annual = tape.run(tape.observations(cut, series=["FF3:SMB:A"]))
     read = vintage_read(annual, cut, log=real_log)
     assert read.recorded_after_cut and read.released_after_cut
     assert read.vintages["vintage"].to_list() == ["202412"]
@@ -161,7 +161,7 @@ def test_vintage_read_says_which_release_a_check_read_and_if_after_the_cut(
     assert "FF3:SMB:A vintage 202412" in read.summary() and "after the cut" in read.summary()
     # read now, monthly SMB comes from both vintages: the newer one for what it revised or
     # added, the older one for values it left unchanged
-    monthly_now = tape.observations(FAR_FUTURE, series=["FF3:SMB:M"]).to_polars()
+    monthly_now = tape.run(tape.observations(FAR_FUTURE, series=["FF3:SMB:M"]))
     later = vintage_read(monthly_now, dt.datetime(2026, 2, 1, tzinfo=dt.UTC), log=real_log)
     counts = dict(zip(later.vintages["vintage"], later.vintages["observations"], strict=True))
     new = monthly(data_dir / FF3_NEW, "FF3", FF3_CODES).query("series == 'FF3:SMB:M'")
