@@ -202,8 +202,15 @@ class Explorer:
         details = ipywidgets.HTML(HINT)
 
         def show(change: dict[str, Any]) -> None:
-            picked = change["new"].value
-            details.value = self.details_html(picked[0]) if picked else HINT
+            # a widget callback's exception would only reach the kernel's log: show it here
+            try:
+                picked = change["new"].value
+                details.value = self.details_html(picked[0]) if picked else HINT
+            except Exception as exc:
+                details.value = (
+                    f"<pre style='color:#cf222e'>{html.escape(type(exc).__name__)}: "
+                    f"{html.escape(str(exc))}</pre>"
+                )
 
         view.selections.observe(show, [PICK])
         self.view, self.details = view, details

@@ -192,10 +192,12 @@ def test_article_notebook_runs_in_jupyterlab_and_draws_every_chart(lab: str) -> 
             assert box is not None
             page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.55)
             details = explorer.locator("table", has_text="event_id")
-            details.wait_for(timeout=60_000)
+            try:
+                details.wait_for(timeout=60_000)
+            finally:
+                explorer.screenshot(path=str(SHOTS / "05_picked_session_events.png"))
             listed = details.inner_text()
             assert "recorded_at" in listed and "yes" in listed  # the event the check read
-            explorer.screenshot(path=str(SHOTS / "05_picked_session_events.png"))
         finally:
             context.close()
             shutil.rmtree(profile, ignore_errors=True)
