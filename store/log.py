@@ -10,6 +10,8 @@ a concurrent winner touched the same app id. The loser re-reads and retries.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import json
 import random
 import time
@@ -24,13 +26,22 @@ from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from store.config import store_path
 from store.errors import ConcurrencyExhausted, NotAStore, StoreMissing
 from store.events import EVENT_SCHEMA, EventType, event_ids, record_hashes
+from store.projection import CLUSTER, WRITER, Fresh, Projection, files_of, versions_of
+from store.projection import COLUMNS as PROJECTION_COLUMNS
+from store.pruning import add_actions, select_files
 from store.reference.clock import utc
-from store.validate import validate_batch
+from store.validate import check_against_log, validate_batch
 
 MARKER = "tapecheck-store.json"
 TABLE = "events"
 APP_ID = "tapecheck-event-log"
 STORE_FORMAT = 1
+# Commit metadata: the digest of each appended batch, so an identical batch is a no-op at once.
+BATCH_DIGEST = "tapecheck.batch_digest"
+# How many recent commits the identical-batch check looks back over.
+DIGEST_WINDOW = 1_000
+# What the dedupe reads of the logged versions of a batch's keys.
+PRIOR_COLUMNS = ("stream", "key", "valid_at", "event_id", "event_type")
 
 # Total order of the raw log: when it was learned, then the fact, then the id as tie-break.
 LOG_ORDER = ("recorded_at", "stream", "valid_at", "key", "event_id")
@@ -120,20 +131,59 @@ class LogReads:
 def prepare(
     batch: pl.DataFrame, *, file: str | None = None, lines: list[int] | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Validate a batch and give it event ids: ``(batch, batch without repeated events)``."""
+    """Validate a batch and give it event ids: ``(batch, batch without repeated events)``.
+
+    The second frame carries ``_row``, each event's first row in the batch, for error messages.
+    """
     batch = validate_batch(batch, file=file, lines=lines)
     batch = batch.with_columns(event_ids(batch).alias("event_id"))
-    return batch, batch.unique(subset=["event_id"], keep="first", maintain_order=True)
+    unique = batch.with_row_index("_row").unique(
+        subset=["event_id"], keep="first", maintain_order=True
+    )
+    return batch, unique
+
+
+def dedupe(
+    unique: pl.DataFrame,
+    prior: pl.DataFrame,
+    *,
+    file: str | None = None,
+    lines: list[int] | None = None,
+) -> tuple[pl.DataFrame, bool]:
+    """The events of ``unique`` not in the log, checked against the versions it holds.
+
+    ``prior`` is every logged event of the batch's keys (:data:`PRIOR_COLUMNS`): an event's id
+    hashes its stream and key, so an event already in the log is among them. Returns the new
+    events, and whether all of them are facts of keys the log has never seen.
+    """
+    new = unique.filter(~pl.col("event_id").is_in(prior.get_column("event_id").implode()))
+    check_against_log(new, prior, file=file, lines=lines)
+    seen = new.join(prior.select("stream", "key"), on=["stream", "key"], how="semi").height
+    retracts = bool((new.get_column("event_type") == EventType.RETRACTION.value).any())
+    return new, seen == 0 and not retracts
+
+
+def batch_digest(batch: object) -> str | None:
+    """SHA-256 of a batch frame's Arrow IPC bytes: equal digests mean byte-identical batches.
+
+    Equal frames built in different ways may serialise differently; that only costs the fast
+    path, never correctness.
+    """
+    if not isinstance(batch, pl.DataFrame) or batch.height == 0:
+        return None
+    buffer = io.BytesIO()
+    batch.write_ipc(buffer, compression="uncompressed")
+    return hashlib.sha256(buffer.getbuffer()).hexdigest()
 
 
 def seal(new: pl.DataFrame, recorded_at: dt.datetime) -> pl.DataFrame:
     """Stamp the recording time, seal it with ``record_hash`` and order rows for the file."""
     stamp = pl.lit(utc(recorded_at)).cast(EVENT_SCHEMA["recorded_at"])
-    new = new.with_columns(stamp.alias("recorded_at"))
+    new = new.select(list(EVENT_SCHEMA)).with_columns(stamp.alias("recorded_at"))
     new = new.with_columns(record_hashes(new).alias("record_hash"))
     # Sorted by stream and time, each file's column statistics bound a few streams, so
     # readers that filter on stream skip most files.
-    return new.sort(["stream", "valid_at", "key", "event_id"])
+    return new.sort([*CLUSTER, "event_id"])
 
 
 class EventLog(LogReads):
@@ -212,60 +262,117 @@ class EventLog(LogReads):
         """Append a batch atomically; events already in the log (by ``event_id``) are skipped.
 
         ``recorded_at`` defaults to the commit's wall-clock time; pass it only to replay a
-        history whose recording times are known.
+        history whose recording times are known. After the commit the projection is brought
+        up to date from the new events (see :mod:`store.projection`).
+
+        Dedupe reads only the logged versions of the batch's keys, from the files whose
+        statistics can hold them. A batch byte-identical to one appended before is known by
+        its digest and skipped whole, without validating or hashing it again.
         """
+        digest = batch_digest(batch)
+        if digest is not None and digest in self._recent_digests():
+            version = self.version()
+            self._project(version)
+            return AppendResult(0, batch.height, version, None, 0)
         batch, unique = prepare(batch, file=file, lines=lines)
         if unique.height == 0:
             return AppendResult(0, batch.height, self.version(), None, 0)
-        ids = unique.get_column("event_id")
-        streams = unique.get_column("stream").unique()
+        keys = unique.select("stream", "key").unique()
         for attempt in range(1, max_attempts + 1):
             table = self._table()
             base = table.version()
             txn = table.transaction_version(APP_ID) or 0
-            present = self._present_ids(table, ids, streams)
-            new = unique.filter(~pl.col("event_id").is_in(present.implode()))
+            prior = versions_of(table, keys, PRIOR_COLUMNS)
+            new, all_new = dedupe(unique, prior, file=file, lines=lines)
             if new.height == 0:
+                self._project(base)
                 return AppendResult(0, batch.height, base, None, attempt)
             stamp = recorded_at or _now()
             new = seal(new, stamp)
+            metadata = {"tapecheck.added": str(new.height), "tapecheck.source": _sources(new)}
+            if digest is not None:
+                metadata[BATCH_DIGEST] = digest
             props = CommitProperties(
                 app_transactions=[Transaction(APP_ID, txn + 1)],
-                custom_metadata={
-                    "tapecheck.added": str(new.height),
-                    "tapecheck.source": _sources(new),
-                },
+                custom_metadata=metadata,
                 max_commit_retries=0,
             )
+            options = {"commit_properties": props, "writer_properties": WRITER}
             try:
-                new.write_delta(
-                    table, mode="append", delta_write_options={"commit_properties": props}
-                )
+                new.write_delta(table, mode="append", delta_write_options=options)
             except CommitFailedError:
                 # Another writer committed since we read; back off and redo the id check.
                 time.sleep(random.uniform(0.005, 0.05) * min(attempt, 10))
                 continue
+            self._project(base + 1, Fresh(base + 1, new, all_new))
             return AppendResult(new.height, batch.height - new.height, base + 1, stamp, attempt)
         raise ConcurrencyExhausted(
             f"gave up appending {unique.height} events after {max_attempts} concurrent conflicts"
         )
 
-    def _present_ids(self, table: DeltaTable, ids: pl.Series, streams: pl.Series) -> pl.Series:
-        files = [_local(u) for u in table.file_uris()]
-        if not files:
-            return pl.Series("event_id", [], dtype=pl.String)
-        return (
-            pl.scan_parquet(files)
-            .select("stream", "event_id")
-            .filter(pl.col("stream").is_in(streams.implode()))
-            .filter(pl.col("event_id").is_in(ids.implode()))
-            .collect()
-            .get_column("event_id")
-        )
+    def _recent_digests(self) -> set[str]:
+        table = self._table()
+        limit = min(DIGEST_WINDOW, table.version() + 1)
+        return {str(c[BATCH_DIGEST]) for c in table.history(limit=limit) if BATCH_DIGEST in c}
+
+    # -- the projection ------------------------------------------------------------------------
+
+    def _project(self, version: int, fresh: Fresh | None = None) -> None:
+        Projection(self.root).update(self.table_path, version, fresh)
+
+    def projection(
+        self, version: int | None = None, *, streams: list[str] | None = None
+    ) -> Snapshot:
+        """The data files of the folded tape as of log ``version`` (default: the latest).
+
+        One row per natural key ``(stream, key)``: its latest non-retracted version (by
+        ``recorded_at``, then ``event_id``), in :data:`store.projection.COLUMNS`. Every version
+        of a fact shares its ``valid_at``, so the facts known at ``T`` in log version ``v`` are
+        exactly the rows of ``projection(v)`` with ``valid_at <= T``: a filter, not a fold.
+
+        An older ``version`` reads the projection as it was then (Delta time travel). A
+        projection behind its log (a crash between the two commits) is brought up to date
+        first. ``streams`` keeps only the files whose statistics can hold those streams.
+        """
+        log_version = self.version() if version is None else version
+        projection = Projection(self.root)
+        projection.update(self.table_path, log_version)
+        table, chosen = projection.files(projection.version_for(log_version), streams)
+        return Snapshot(log_version, tuple(files_of(table, chosen)), projection.path)
+
+    def folded(
+        self,
+        known_at: dt.datetime | None = None,
+        *,
+        version: int | None = None,
+        streams: list[str] | None = None,
+        event_type: EventType | None = None,
+    ) -> pl.DataFrame:
+        """The facts known at ``known_at`` in log ``version``, read from the projection.
+
+        Equal to ``read(known_at, version=version, streams=streams)`` on the projection's
+        columns, at the cost of a filtered scan instead of a fold.
+        """
+        snap = self.projection(version, streams=streams)
+        schema = {c: EVENT_SCHEMA[c] for c in PROJECTION_COLUMNS}
+        if not snap.files:
+            return pl.DataFrame(schema=schema)
+        rows = pl.scan_parquet(list(snap.files), schema=schema, hive_partitioning=False)
+        if streams is not None:
+            rows = rows.filter(pl.col("stream").is_in(streams))
+        if event_type is not None:
+            rows = rows.filter(pl.col("event_type") == EventType(event_type).value)
+        if known_at is not None:
+            rows = rows.filter(pl.col("valid_at") <= utc(known_at))
+        return rows.sort(list(VIEW_ORDER)).collect()
 
     def compact(self) -> dict[str, object]:
-        """Rewrite small files into larger ones (Delta ``optimize``); reads do not change."""
-        metrics = self._table().optimize.compact()
+        """Rewrite the log's files into larger ones clustered by stream (Delta optimize with
+        Z-order on ``stream``), then the projection's; no read changes."""
+        metrics = self._table().optimize.z_order(["stream"], writer_properties=WRITER)
+        projection = Projection(self.root)
+        projection.update(self.table_path, self.version())
+        projection.compact()
         return dict(metrics)
 
     # -- the read path -------------------------------------------------------------------------
@@ -274,12 +381,18 @@ class EventLog(LogReads):
         """The Delta version of the log: cite it to re-run a verification on the same log."""
         return self._table().version()
 
-    def snapshot(self, version: int | None = None) -> Snapshot:
-        """The data files of one version, for external scanners (DuckDB via ibis, Spark)."""
+    def snapshot(self, version: int | None = None, *, streams: list[str] | None = None) -> Snapshot:
+        """The data files of one version, for external scanners (DuckDB via ibis, Spark).
+
+        ``streams`` keeps only the files whose ``stream`` statistics (from the Delta log's
+        add actions, before any file is opened) can hold one of them.
+        """
         table = self._table(version)
-        return Snapshot(
-            table.version(), tuple(_local(u) for u in table.file_uris()), self.table_path
-        )
+        if streams is None:
+            files = tuple(_local(u) for u in table.file_uris())
+        else:
+            files = tuple(files_of(table, select_files(add_actions(table), streams=streams)))
+        return Snapshot(table.version(), files, self.table_path)
 
     def scan(self, version: int | None = None) -> pl.LazyFrame:
         """Every event of one version, lazily (empty frame for an empty log)."""

@@ -48,7 +48,9 @@ def kill_cycles(store: Path, kills: int, seed: int) -> list[int]:
         proc = start("crash", str(store), str(BATCHES), str(SIZE))
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.0, 0.6))
+        # an append also brings the projection up to date (about 0.3 s per batch here), so
+        # the kill window spans several commits
+        time.sleep(rng.uniform(0.0, 2.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         seen.append(assert_whole_batches(store))
