@@ -21,9 +21,7 @@ from test_store_properties import BASE, build, cut_times, fold, histories
 from store import BadInput, EventLog, Retraction, batch
 from store.projection import COLUMNS, Projection
 
-version_cuts = st.lists(
-    st.tuples(st.integers(-1, 7), st.integers(0, 12)), min_size=1, max_size=8
-)
+version_cuts = st.lists(st.tuples(st.integers(-1, 7), st.integers(0, 12)), min_size=1, max_size=8)
 
 
 def as_map(frame: pl.DataFrame) -> dict:
