@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 
 from store import EventLog, fsck
+from store.projection import COLUMNS as PROJECTION_COLUMNS
 
 WORKER = str(Path(__file__).with_name("_appender.py"))
 BATCHES, SIZE = 30, 20_000
@@ -65,6 +66,8 @@ def finish_and_check(store: Path) -> None:
     log = EventLog.open(store)
     assert log.events().height == BATCHES * SIZE
     assert fsck(log).ok
+    # kills between a log commit and its projection update were healed by the next append
+    assert log.folded().equals(log.read().select(PROJECTION_COLUMNS))
 
 
 def test_kill_9_at_random_moments(tmp_path):
@@ -105,4 +108,10 @@ def test_concurrent_writers(tmp_path):
     counts = dict(events.group_by("stream").len().iter_rows())
     assert counts == {**{f"^W{w}@stress": 500 for w in range(4)}, "^SHARED@stress": 125}
     assert any("retries" in o for o in outs)
-    assert fsck(EventLog.open(store)).ok
+    log = EventLog.open(store)
+    assert fsck(log).ok
+    for version in range(0, log.version() + 1, 25):
+        assert log.folded(version=version).equals(
+            log.read(version=version).select(PROJECTION_COLUMNS)
+        )
+    assert log.folded().equals(log.read().select(PROJECTION_COLUMNS))
