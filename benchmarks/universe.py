@@ -15,8 +15,8 @@ would.
 >>> bars = u.bars()
 >>> bars.height == 3 * u.sessions.height, bars["symbol"].n_unique()
 (True, 3)
->>> u.corrections(bars).height
-7
+>>> 0 < u.corrections(bars).height < bars.height // 50
+True
 """
 
 from __future__ import annotations
@@ -64,9 +64,10 @@ class Universe:
     def names(self) -> list[str]:
         return [f"SYN{i:04d}" for i in range(self.symbols)]
 
-    def next_session(self) -> pl.DataFrame:
-        """The first XNYS session after the universe's last one (the incremental workload)."""
-        return sessions().filter(pl.col("session") > dt.date(LAST_YEAR, 12, 31)).head(1)
+    def next_session(self, step: int = 0) -> pl.DataFrame:
+        """The ``step``-th XNYS session after the universe's last one (incremental workload)."""
+        later = sessions().filter(pl.col("session") > dt.date(LAST_YEAR, 12, 31))
+        return later.slice(step, 1)
 
     def bars(self, symbols: list[str] | None = None) -> pl.DataFrame:
         """PriceBar events of the given symbols (default: all), in the full event schema."""
@@ -81,17 +82,18 @@ class Universe:
         for i in range(0, self.symbols, per):
             yield self.bars(self.names[i : i + per])
 
-    def next_bars(self) -> pl.DataFrame:
-        """One more session for every symbol, continuing each walk from its last close."""
-        day = self.next_session()
-        last = self._ohlc(self.names, self.sessions.tail(1)).select("symbol", "close")
-        rng = np.random.default_rng(self.seed + 1)
-        step = np.exp(rng.normal(0.0, 0.02, self.symbols))
-        close = last.get_column("close").to_numpy() * step
+    def next_bars(self, step: int = 0) -> pl.DataFrame:
+        """One more session for every symbol (the ``step``-th after the universe), continuing
+        each walk from its last close."""
+        close = self._ohlc(self.names, self.sessions.tail(1)).get_column("close").to_numpy()
+        for k in range(step + 1):
+            rng = np.random.default_rng([self.seed, 1_000_000 + k])
+            close = close * np.exp(rng.normal(0.0, 0.02, self.symbols))
+        day = self.next_session(step)
         frame = pl.DataFrame(
             {
-                "symbol": last.get_column("symbol"),
-                "session": pl.Series([day.item(0, "session")] * self.symbols),
+                "symbol": self.names,
+                "session": [day.item(0, "session")] * self.symbols,
                 "bar_start": pl.Series([day.item(0, "open")] * self.symbols),
                 "bar_end": pl.Series([day.item(0, "close")] * self.symbols),
                 "open": close,
@@ -101,20 +103,19 @@ class Universe:
                 "volume": np.full(self.symbols, 1e6),
             }
         )
-        return price_bars_frame(frame, feed=FEED, source=f"synthetic-{self.size}-next")
+        return price_bars_frame(frame, feed=FEED, source=f"synthetic-{self.size}-next-{step}")
 
     def corrections(self, bars: pl.DataFrame) -> pl.DataFrame:
         """1% of ``bars`` re-recorded with a restated close (seeded choice)."""
         rng = np.random.default_rng(self.seed + 2)
         pick = rng.random(bars.height) < CORRECTED_SHARE
         chosen = bars.filter(pl.Series(pick))
-        factor = pl.lit(1.0) + pl.lit(0.0005)
-        fixed = chosen.with_columns(
+        factor = pl.lit(1.0005)
+        return chosen.with_columns(
             (pl.col("close") * factor).alias("close"),
             (pl.col("high") * factor).alias("high"),
             pl.lit(f"synthetic-{self.size}-restated").alias("source"),
         )
-        return fixed
 
     def _ohlc(self, names: list[str], days: pl.DataFrame) -> pl.DataFrame:
         # One generator per symbol, so a symbol's walk is the same whichever batch it is in.

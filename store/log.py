@@ -26,7 +26,15 @@ from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from store.config import store_path
 from store.errors import ConcurrencyExhausted, NotAStore, StoreMissing
 from store.events import EVENT_SCHEMA, EventType, event_ids, record_hashes
-from store.projection import CLUSTER, WRITER, Fresh, Projection, files_of, versions_of
+from store.projection import (
+    CLUSTER,
+    WRITER,
+    Fresh,
+    Projection,
+    added_events,
+    files_of,
+    versions_of,
+)
 from store.projection import COLUMNS as PROJECTION_COLUMNS
 from store.pruning import add_actions, select_files
 from store.reference.clock import utc
@@ -314,6 +322,16 @@ class EventLog(LogReads):
         table = self._table()
         limit = min(DIGEST_WINDOW, table.version() + 1)
         return {str(c[BATCH_DIGEST]) for c in table.history(limit=limit) if BATCH_DIGEST in c}
+
+    def added(self, since: int, until: int | None = None) -> pl.DataFrame:
+        """The events committed after log version ``since``, up to ``until`` (default: the
+        latest), read from the files those appends added: what a consumer keeping its own
+        state (signals, caches) needs to catch up, without rereading the log."""
+        until = self.version() if until is None else until
+        frames = [added_events(self.table_path, v) for v in range(since + 1, until + 1)]
+        if not frames:
+            return pl.DataFrame(schema=EVENT_SCHEMA)
+        return pl.concat(frames).sort(list(LOG_ORDER))
 
     # -- the projection ------------------------------------------------------------------------
 

@@ -209,7 +209,7 @@ class Projection:
         if fresh is not None and fresh.version == version:
             events, all_new = fresh.events, fresh.all_new
         else:
-            events, all_new = _added_events(log_path, version), False
+            events, all_new = added_events(log_path, version), False
         if events.height == 0:
             return
         props = CommitProperties(
@@ -287,7 +287,7 @@ def _match_predicate(touched: pl.DataFrame) -> str:
     return " AND ".join(parts)
 
 
-def _added_events(log_path: Path, version: int) -> pl.DataFrame:
+def added_events(log_path: Path, version: int) -> pl.DataFrame:
     """The events a log version added: the files in it that were not in the version before.
 
     The log is append-only, so a version that removes files is a compaction: it rewrites
