@@ -20,6 +20,7 @@ import json, resource, subprocess, sys, time
 t0 = time.perf_counter()
 proc = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 seconds = time.perf_counter() - t0
+# the wrapper is small, so its one child's ru_maxrss is the command's own peak
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
 print(json.dumps({"seconds": seconds, "peak_rss": peak, "code": proc.returncode,
                   "stderr": proc.stderr[-2000:]}))

@@ -41,6 +41,19 @@ class Measurement:
         return self.case.split("/", 1)[1]
 
 
+def peak_rss() -> int:
+    """This process's peak resident set in bytes (Linux ``VmHWM``).
+
+    Not ``ru_maxrss``: Linux carries it across ``exec``, so a spawned child would report at
+    least the parent's peak at the time it was forked.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def _child(conn: Any, case: str, params: dict[str, Any], repeat: int) -> None:
     try:
         from benchmarks.cases import CASES
@@ -54,7 +67,7 @@ def _child(conn: Any, case: str, params: dict[str, Any], repeat: int) -> None:
             t0 = time.perf_counter()
             result = run(ctx, i)
             times.append(time.perf_counter() - t0)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+        peak = peak_rss()
         conn.send(("ok", times, peak, result, ctx.get("rows")))
     except BaseException:
         conn.send(("error", traceback.format_exc()))

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from store.events import EVENT_SCHEMA, event_ids, record_hashes
 from store.log import EventLog
+from store.projection import problems as projection_problems
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,11 @@ def fsck(log: EventLog) -> FsckReport:
         referenced.add(path.resolve())
         report.files_checked += 1
         _check_file(path, action, report)
+    if not report.problems:  # the projection is checked against a log known to be intact
+        report.problems += [
+            Problem(str(log.root / "projection"), "projection", text)
+            for text in projection_problems(log.table_path, log.root)
+        ]
     report.unreferenced = sorted(
         str(p.relative_to(log.table_path))
         for p in log.table_path.glob("*.parquet")

@@ -309,3 +309,47 @@ def added_events(log_path: Path, version: int) -> pl.DataFrame:
     return pl.read_parquet(files_of(table, added), hive_partitioning=False).cast(
         dict(EVENT_SCHEMA)  # type: ignore[arg-type]
     )
+
+
+def problems(log_path: Path, root: Path) -> list[str]:
+    """What is wrong with a store's projection, checked against a fold of its log (for fsck).
+
+    It is compared at the log version it reflects: one behind its log (a crash between the two
+    commits) is no fault, the next append or read brings it up to date. One that disagrees with
+    the fold is; deleting ``projection/`` repairs it (it is rebuilt from the log on next use).
+    A log that cannot be read is left to fsck's own file checks, which name the file.
+    """
+    projection = Projection(root)
+    table = projection.table()
+    reflected = projection.reflected(table)
+    if table is None or reflected < 0:
+        return []
+    try:
+        return _disagreement(table, log_path, reflected)
+    except (OSError, pl.exceptions.PolarsError):
+        return []
+
+
+def _disagreement(table: DeltaTable, log_path: Path, reflected: int) -> list[str]:
+    from store.log import as_of
+
+    log = DeltaTable(str(log_path), version=reflected)
+    files = files_of(log, add_actions(log))
+    schema = dict(EVENT_SCHEMA)
+    events = (
+        pl.scan_parquet(files, hive_partitioning=False).cast(schema)  # type: ignore[arg-type]
+        if files
+        else pl.DataFrame(schema=EVENT_SCHEMA).lazy()
+    )
+    key = ["stream", "key", "event_id"]
+    expected = as_of(events, None, None).select(key).collect()
+    rows = files_of(table, add_actions(table))
+    got = pl.read_parquet(rows, columns=key, hive_partitioning=False) if rows else expected.clear()
+    missing = expected.join(got, on=key, how="anti").height
+    extra = got.join(expected, on=key, how="anti").height
+    if missing or extra or got.height != expected.height:
+        return [
+            f"disagrees with the fold of log version {reflected}: {missing} fact(s) missing, "
+            f"{extra} not in the fold, {got.height} rows for {expected.height} facts"
+        ]
+    return []

@@ -153,3 +153,17 @@ def test_folded_reads_at_a_past_cut_are_a_filter(delta_log):
     delta_log.append(bars_batch(10, start=dt.date(2025, 1, 1)))
     cut = dt.datetime(2025, 1, 4, 21, tzinfo=UTC)
     assert delta_log.folded(cut)["session"].to_list() == [dt.date(2025, 1, d) for d in (1, 2, 3, 4)]
+
+
+def test_fsck_finds_a_projection_that_disagrees_with_the_log(delta_log):
+    from store import fsck
+    from store.projection import WRITER
+
+    delta_log.append(bars_batch(5))
+    assert fsck(delta_log).ok
+    table = Projection(delta_log.root).table()
+    forged = delta_log.folded().head(1).with_columns(pl.lit("f" * 32).alias("event_id"))
+    forged.write_delta(table, mode="append", delta_write_options={"writer_properties": WRITER})
+    report = fsck(delta_log)
+    assert not report.ok
+    assert any("disagrees with the fold of log version" in str(p) for p in report.problems)
