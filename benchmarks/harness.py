@@ -75,6 +75,22 @@ def _child(conn: Any, case: str, params: dict[str, Any], repeat: int) -> None:
         conn.close()
 
 
+def run_here(case: str, size: str, params: dict[str, Any], repeat: int = 1) -> Measurement:
+    """Run ``case`` in this process (the correctness check in the tests: no RSS figure)."""
+    from benchmarks.cases import CASES
+
+    setup, run = CASES[case]
+    ctx = setup(params)
+    times, result = [], None
+    for i in range(repeat):
+        if "before" in ctx:
+            ctx["before"](i)
+        t0 = time.perf_counter()
+        result = run(ctx, i)
+        times.append(time.perf_counter() - t0)
+    return Measurement(case, size, times, 0, result, ctx.get("rows"))
+
+
 def measure(case: str, size: str, params: dict[str, Any], repeat: int = 3) -> Measurement:
     """Run ``case`` ``repeat`` times in one fresh process."""
     ctx = mp.get_context("spawn")

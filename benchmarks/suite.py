@@ -17,14 +17,13 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from benchmarks import engines
-from benchmarks.harness import Measurement, measure
-from benchmarks.universe import Universe
+from benchmarks.harness import Measurement, measure, run_here
+from benchmarks.universe import LAST_YEAR, Universe
 
 RECORDED = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
 CORRECTED = dt.datetime(2026, 2, 2, tzinfo=dt.UTC)
 INCREMENTS = 3
 FINAL_CUT = engines.Cut(dt.datetime(2026, 1, 1, 4, 59, tzinfo=dt.UTC), dt.date(2025, 12, 31))
-POINT_CUT = dt.datetime(2010, 7, 1, 3, 59, tzinfo=dt.UTC)  # end of 2010-06-30 in New York
 
 REPLAY = ["tapecheck Tape", "tapecheck projection", "pandas", "Polars", "DuckDB SQL"]
 POINT = ["tapecheck projection", "tapecheck Tape", "DuckDB SQL", "Polars", "pandas"]
@@ -63,7 +62,16 @@ def prepare(universe: Universe, work: Path) -> Path:
     return folder
 
 
-def run_size(universe: Universe, work: Path, repeat: int, log: Any = print) -> SizeReport:
+def run_size(
+    universe: Universe,
+    work: Path,
+    repeat: int,
+    log: Any = print,
+    *,
+    check_only: bool = False,
+) -> SizeReport:
+    """Every workload on one universe. ``check_only`` runs each case once in this process and
+    leaves out the eventsourcing baseline: the test suite's correctness check."""
     from store import EventLog
 
     data = prepare(universe, work)
@@ -73,7 +81,7 @@ def run_size(universe: Universe, work: Path, repeat: int, log: Any = print) -> S
     shutil.rmtree(runs, ignore_errors=True)
 
     def record(case: str, params: dict[str, Any], times: int = repeat) -> Measurement:
-        m = measure(case, universe.size, params, times)
+        m = (run_here if check_only else measure)(case, universe.size, params, times)
         report.measurements.append(m)
         log(f"  {case:<34} median {m.median:9.3f} s  peak {m.peak_rss / 2**30:5.2f} GiB")
         return m
@@ -85,8 +93,10 @@ def run_size(universe: Universe, work: Path, repeat: int, log: Any = print) -> S
     shutil.rmtree(runs / "append", ignore_errors=True)
     record("append/raw Polars->Delta", {"universe": str(data), "target": str(runs / "raw")})
     shutil.rmtree(runs / "raw", ignore_errors=True)
-    record("append/eventsourcing+SQLite", {"universe": str(data), "target": str(runs / "es")})
-    shutil.rmtree(runs / "es", ignore_errors=True)
+    if not check_only:
+        es = {"universe": str(data), "target": str(runs / "es")}
+        record("append/eventsourcing+SQLite", es)
+        shutil.rmtree(runs / "es", ignore_errors=True)
 
     # the corrections stream, recorded a month later
     log_ = EventLog.open(store)
@@ -100,14 +110,10 @@ def run_size(universe: Universe, work: Path, repeat: int, log: Any = print) -> S
 
     # re-appends: the identical batches, then the same events in reshaped frames
     record("reappend/tapecheck", {"universe": str(data), "store": str(store)})
-    keyed = measure(
+    keyed = (run_here if check_only else measure)(
         "reappend/tapecheck",
         universe.size,
-        {
-            "universe": str(data),
-            "store": str(store),
-            "reshape": True,
-        },
+        {"universe": str(data), "store": str(store), "reshape": True},
         repeat,
     )
     keyed.case = "reappend/tapecheck keyed (reshaped frames)"
@@ -151,7 +157,7 @@ def run_size(universe: Universe, work: Path, repeat: int, log: Any = print) -> S
         "files": files,
         "stream": stream,
         "symbol": symbol,
-        "known_at": POINT_CUT,
+        "known_at": point_cut(universe),
     }
     for engine in POINT:
         record(f"point/{engine}", params)
@@ -164,6 +170,13 @@ def run_size(universe: Universe, work: Path, repeat: int, log: Any = print) -> S
     ]
     report.figures["pruning"] = pruning(store, stream)
     return report
+
+
+def point_cut(universe: Universe) -> dt.datetime:
+    """The one-symbol query's past cut: the end of June 30, halfway through the universe."""
+    from store.reference.clock import end_of_day
+
+    return end_of_day(dt.date(LAST_YEAR - universe.years // 2, 6, 30))
 
 
 def pruning(store: Path, stream: str) -> dict[str, Any]:

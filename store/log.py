@@ -145,9 +145,9 @@ def prepare(
     """
     batch = validate_batch(batch, file=file, lines=lines)
     batch = batch.with_columns(event_ids(batch).alias("event_id"))
-    unique = batch.with_row_index("_row").unique(
-        subset=["event_id"], keep="first", maintain_order=True
-    )
+    unique = batch.with_row_index("_row")
+    if batch.get_column("event_id").n_unique() < batch.height:  # the common case skips this
+        unique = unique.unique(subset=["event_id"], keep="first", maintain_order=True)
     return batch, unique
 
 
@@ -285,7 +285,9 @@ class EventLog(LogReads):
         batch, unique = prepare(batch, file=file, lines=lines)
         if unique.height == 0:
             return AppendResult(0, batch.height, self.version(), None, 0)
-        keys = unique.select("stream", "key").unique()
+        keys = unique.select("stream", "key")
+        if (unique.get_column("event_type") == EventType.RETRACTION.value).any():
+            keys = keys.unique()  # facts have distinct keys (validated); retractions may not
         for attempt in range(1, max_attempts + 1):
             table = self._table()
             base = table.version()

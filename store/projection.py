@@ -61,7 +61,8 @@ WRITER = WriterProperties(max_row_group_size=ROW_GROUP_ROWS, statistics_truncate
 class Fresh:
     """What an append just committed: the log version, its new events, and whether every one
     of them is a fact of a key the log had never seen (then the fold of those keys is the
-    events themselves, and the projection takes a plain append)."""
+    events themselves, and the projection takes a plain append). ``events`` are sealed, so
+    in :data:`CLUSTER` order."""
 
     version: int
     events: pl.DataFrame
@@ -219,7 +220,7 @@ class Projection:
         )
         facts_only = bool((events.get_column("event_type") != EventType.RETRACTION.value).all())
         if all_new and facts_only:
-            rows = events.select(COLUMNS).sort(list(CLUSTER))
+            rows = events.select(COLUMNS)  # sealed events are already in CLUSTER order
             rows.write_delta(
                 table,
                 mode="append",
