@@ -19,6 +19,7 @@ import datetime as dt
 import os
 import shutil
 from pathlib import Path
+from uuid import UUID
 
 import polars as pl
 
@@ -73,7 +74,7 @@ def eventsourcing_append(bars: pl.DataFrame, db: Path) -> int:
 
     from benchmarks.es_model import Symbol
 
-    app = Application()
+    app: Application[UUID] = Application()
     count = 0
     for (symbol,), rows in bars.group_by("symbol", maintain_order=True):
         agg = Symbol(str(symbol))

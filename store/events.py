@@ -181,11 +181,10 @@ def content_text(types: Iterable[str] | None = None) -> pl.Expr:
         return pl.concat_str(head, separator=_SEP)
     if len(branches) == len(wanted) == 1:
         return branches[0][1]  # a one-type batch (the bulk case) needs no per-row branching
-    (value, text), *rest = branches
-    expr = pl.when(pl.col("event_type") == value).then(text)
-    for value, text in rest:
-        expr = expr.when(pl.col("event_type") == value).then(text)
-    return expr.otherwise(pl.concat_str(head, separator=_SEP))
+    expr = pl.concat_str(head, separator=_SEP)
+    for value, text in reversed(branches):
+        expr = pl.when(pl.col("event_type") == value).then(text).otherwise(expr)
+    return expr
 
 
 def record_text() -> pl.Expr:

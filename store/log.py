@@ -5,6 +5,10 @@ Idempotency needs "check which ids exist" and "commit the rest" to be one serial
 even with several writer processes. Delta gives that without a lock file: every append also
 commits an application transaction (``txn``) for one app id, and delta-rs refuses a commit when
 a concurrent winner touched the same app id. The loser re-reads and retries.
+
+After each commit the projection (:mod:`store.projection`) is brought up to date from the new
+events; :meth:`EventLog.projection` gives its files for any log version, and
+:meth:`EventLog.folded` reads the facts known at a cut from it.
 """
 
 from __future__ import annotations
