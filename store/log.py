@@ -395,8 +395,9 @@ class EventLog(LogReads):
         Z-order on ``stream``), then the projection's; no read changes."""
         metrics = self._table().optimize.z_order(["stream"], writer_properties=WRITER)
         projection = Projection(self.root)
-        projection.update(self.table_path, self.version())
-        projection.compact()
+        version = self.version()
+        projection.update(self.table_path, version)
+        projection.compact(version)
         return dict(metrics)
 
     # -- the read path -------------------------------------------------------------------------

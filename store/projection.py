@@ -255,13 +255,17 @@ class Projection:
             .execute()
         )
 
-    def compact(self) -> None:
-        """Rewrite the projection's files clustered by stream; the log version it reflects is
-        unchanged, and recorded in the commit so time travel still finds it."""
+    def compact(self, log_version: int) -> None:
+        """Rewrite the projection's files clustered by stream, once it is up to date with
+        ``log_version`` (the log's compaction, which adds no event): the commit records that
+        version, so readers of the compacted log find this projection without a catch-up."""
         table = self.table()
         if table is None or self.reflected(table) < 0:
             return
-        props = CommitProperties(custom_metadata={LOG_VERSION: str(self.reflected(table))})
+        props = CommitProperties(
+            app_transactions=[Transaction(APP_ID, log_version)],
+            custom_metadata={LOG_VERSION: str(log_version)},
+        )
         table.optimize.z_order(["stream"], writer_properties=WRITER, commit_properties=props)
 
     # -- reading ----------------------------------------------------------------------------------
