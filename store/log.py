@@ -19,13 +19,14 @@ import io
 import json
 import random
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, Transaction
-from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from store.config import store_path
 from store.errors import ConcurrencyExhausted, NotAStore, StoreMissing
@@ -318,7 +319,16 @@ class EventLog(LogReads):
                 # Another writer committed since we read; back off and redo the id check.
                 time.sleep(random.uniform(0.005, 0.05) * min(attempt, 10))
                 continue
-            self._project(base + 1, Fresh(base + 1, new, all_new))
+            try:
+                self._project(base + 1, Fresh(base + 1, new, all_new))
+            except (OSError, DeltaError) as exc:
+                # The events are committed: the append succeeded. The projection is derived
+                # and is brought up to date by the next append or read.
+                warnings.warn(
+                    f"log version {base + 1} is committed; its projection is not up to date "
+                    f"yet ({exc}) and will be brought up to date on next use",
+                    stacklevel=2,
+                )
             return AppendResult(new.height, batch.height - new.height, base + 1, stamp, attempt)
         raise ConcurrencyExhausted(
             f"gave up appending {unique.height} events after {max_attempts} concurrent conflicts"

@@ -167,3 +167,18 @@ def test_fsck_finds_a_projection_that_disagrees_with_the_log(delta_log):
     report = fsck(delta_log)
     assert not report.ok
     assert any("disagrees with the fold of log version" in str(p) for p in report.problems)
+
+
+def test_a_projection_that_cannot_be_written_does_not_fail_a_committed_append(
+    delta_log, monkeypatch
+):
+    def disk_full(self, log_path, log_version, fresh=None):
+        raise OSError(28, "No space left on device")
+
+    delta_log.append(bars_batch(3))
+    monkeypatch.setattr(Projection, "update", disk_full)
+    with pytest.warns(UserWarning, match="is committed; its projection is not up to date"):
+        result = delta_log.append(bars_batch(5))
+    assert result.added == 2
+    monkeypatch.undo()
+    assert delta_log.folded().equals(delta_log.read().select(COLUMNS))
