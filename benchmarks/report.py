@@ -104,7 +104,9 @@ def to_markdown(reports: list[SizeReport], commands: list[dict[str, Any]]) -> st
         "",
         f"Generated {dt.date.today().isoformat()} on {_cpus()} CPU(s) by `nox -s bench`; "
         "medians of the runs, peak RSS of each case's own process, ratios against baselines "
-        "measured in the same run on the same files.",
+        "measured in the same run on the same files. A ratio `Nx baseline` is tapecheck's "
+        "time over the baseline's (below 1: tapecheck is faster); re-appends and incremental "
+        "updates are given as speed-ups.",
         "",
         "| workload | size | case | median | peak RSS | compared with |",
         "|---|---|---|---|---|---|",
