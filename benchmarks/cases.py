@@ -48,11 +48,15 @@ def append_raw(ctx: Context, i: int) -> int:
 
 
 def _es_setup(params: dict[str, Any]) -> Context:
-    ctx = _append_setup(params)
-    first = ctx.pop("batches")[0]
-    ctx["subset"] = first.head(appends.ES_SUBSET)
-    ctx["rows"] = ctx["subset"].height
-    return ctx
+    target = Path(params["target"])
+    first = sorted(Path(params["universe"]).glob("batch_*.parquet"))[0]
+    subset = pl.read_parquet(first, n_rows=appends.ES_SUBSET)
+    return {
+        "subset": subset,
+        "target": target,
+        "before": lambda i: appends.scratch(target / f"run-{i}"),
+        "rows": subset.height,
+    }
 
 
 def append_eventsourcing(ctx: Context, i: int) -> int:
