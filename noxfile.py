@@ -190,8 +190,10 @@ def browser(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: ratios against baselines measured in the same run."""
-    session.install("-e", ".[test]")
+    """Benchmarks on the synthetic universe (default sizes S,M; `-- --sizes S,M,L`) and the
+    real-data commands: reports/bench.json and reports/bench.md, ratios against baselines
+    measured in the same run."""
+    session.install("-e", ".[test,bench]")
     session.run("python", "-m", "benchmarks", *session.posargs, env=_env())
 
 

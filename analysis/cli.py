@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import importlib
 import os
 import re
 import sys
@@ -18,17 +19,17 @@ import tempfile
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from store.errors import TapecheckError, clip
-from store.fsck import fsck as run_fsck
-from store.log import EventLog
+
+if TYPE_CHECKING:
+    from store.log import EventLog
 
 app = typer.Typer(
     name="tapecheck",
@@ -68,7 +69,9 @@ def log_command(
     stream: Annotated[str | None, typer.Option(help="Only this stream.")] = None,
 ) -> None:
     """Show the store version, event counts per stream and type, and the latest events."""
-    log = EventLog.open(store)
+    import polars as pl
+
+    log = _open(store)
     summary = log.summary()
     if stream is not None:
         summary = summary.filter(pl.col("stream") == stream)
@@ -122,7 +125,9 @@ def fsck_command(
 
     Exit code 1 when a problem is found; each problem names the file or log entry at fault.
     """
-    log = EventLog.open(store)
+    from store.fsck import fsck as run_fsck
+
+    log = _open(store)
     report = run_fsck(log, deep=deep)
     for problem in report.problems:
         err_console.print(Text.assemble(("PROBLEM ", "red"), str(problem)), soft_wrap=True)
@@ -155,7 +160,7 @@ def fsck_command(
 @app.command("compact")
 def compact_command(store: StoreOption = None) -> None:
     """Compact small data files (Delta optimize). What every as-of read returns is unchanged."""
-    log = EventLog.open(store)
+    log = _open(store)
     before = log.version()
     metrics = log.compact()
     console.print(
@@ -171,31 +176,85 @@ def _ts(value: object) -> str:
     return text.replace("+00:00", "Z")
 
 
-_registered: list[bool] = []
+def _open(store: Path | None) -> EventLog:
+    from store.log import EventLog
+
+    return EventLog.open(store)
 
 
-def _register_plugins() -> None:
-    # Command groups that live beside the code they drive register themselves here, so this
-    # module stays the one place that owns error handling and exit codes.
-    if _registered:
+# Command groups that live beside the code they drive register themselves, so this module
+# stays the one place that owns error handling and exit codes. They import ibis, DuckDB, altair
+# and Delta Lake (seconds), so a group is imported only when one of its commands runs; `--help`
+# lists them from here (tests/test_cli_lazy.py keeps these lines equal to the commands' own).
+PLUGINS: dict[str, tuple[str, str]] = {
+    "ingest": ("store.ingest.commands", "Ingest source files into the event store."),
+    "sources": (
+        "analysis.sources",
+        "List the sources (feeds) of a series and every session where they disagree.",
+    ),
+    "replay": (
+        "analysis.replay",
+        "Show one series as it was known at a cut (and the session in progress, if any).",
+    ),
+    "verify": (
+        "analysis.claims.commands",
+        "Check every claim of the articles on the tape as known at publication.",
+    ),
+    "infer-date": (
+        "analysis.claims.commands",
+        "Evaluate the anchor claims on every session of a window; rank the dates where all hold "
+        "by how well the measured values fit the stated figures.",
+    ),
+    "calls": (
+        "analysis.claims.commands",
+        "Scorecard of every analyst call and forecast: how each played out, by firm and analyst.",
+    ),
+}
+_registered: set[str] = set()
+
+
+def _register_module(module: str) -> None:
+    if module in _registered:
         return
-    from analysis.claims.commands import register as register_claims
-    from analysis.replay import replay_command
-    from analysis.sources import sources_command
-    from store.ingest.commands import register as register_ingest
+    # a command listed for --help earlier in this process gives way to the real one
+    app.registered_commands = [c for c in app.registered_commands if c.callback is not _listed]
+    if module == "analysis.replay":
+        from analysis.replay import replay_command
 
-    register_ingest(app)
-    app.command("replay")(replay_command)
-    app.command("sources")(sources_command)
-    register_claims(app)
-    _registered.append(True)
+        app.command("replay")(replay_command)
+    else:
+        importlib.import_module(module).register(app)
+    _registered.add(module)
+
+
+def _register_plugins(argv: list[str] | None = None) -> None:
+    """Register the command group ``argv`` invokes (all of them for an unknown command); with
+    no command at all (``--help``), list every command without importing its group."""
+    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+    if not words:
+        present = {c.name for c in app.registered_commands}
+        for name, (_module, help_text) in PLUGINS.items():
+            if name not in present:
+                app.command(name, help=help_text)(_listed)
+        return
+    if words[0] in PLUGINS:
+        _register_module(PLUGINS[words[0]][0])
+        return
+    if words[0] in {c.name for c in app.registered_commands if c.callback is not _listed}:
+        return  # one of this module's own commands (log, fsck, compact)
+    for module in dict.fromkeys(m for m, _ in PLUGINS.values()):
+        _register_module(module)
+
+
+def _listed() -> None:  # pragma: no cover - listed by --help, never invoked
+    raise typer.Exit(2)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``tapecheck`` console script: the one place errors become lines."""
     with _native_stderr() as native:
         try:
-            _register_plugins()
+            _register_plugins(argv)
             # standalone mode lets click own usage errors (exit 2) and --help; our own errors
             # escape it as exceptions and are reported here as one line.
             app(args=argv)

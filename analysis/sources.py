@@ -327,3 +327,8 @@ def sources_command(
     console.print(
         Text(f"{diffs.height:,} disagreement(s) across {overview.height} source(s) of {symbol}")
     )
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``tapecheck sources`` to the ``tapecheck`` app."""
+    app.command("sources")(sources_command)

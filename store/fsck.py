@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from store.errors import clip
 from store.events import EVENT_SCHEMA, event_ids, record_hashes
 from store.log import EventLog, read_marker
+from store.projection import problems as projection_problems
 from store.seal import (
     Entry,
     checkpoints,
@@ -103,6 +104,11 @@ def fsck(log: EventLog, *, deep: bool = False) -> FsckReport:
     if deep:
         _check_all_files(log, added, current, report)
         _prove_containment(log, entries, report)
+    if not report.problems:  # the projection is checked against a log known to be intact
+        report.problems += [
+            Problem(str(log.root / "projection"), "projection", text)
+            for text in projection_problems(log.table_path, log.root)
+        ]
     report.unreferenced = sorted(
         str(p.relative_to(log.table_path))
         for p in log.table_path.glob("*.parquet")

@@ -13,6 +13,10 @@ entry is noticed too: a writer refuses to write on top of it and a reader refuse
 A store is created whole or not at all: the table and the marker are built in a temporary
 sibling folder, which is then renamed into place. Of several processes creating the same store
 at once, one rename wins and the others open the winner's store.
+
+After each commit the projection (:mod:`store.projection`) is brought up to date from the new
+events; :meth:`EventLog.projection` gives its files for any log version, and
+:meth:`EventLog.folded` reads the facts known at a cut from it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import hashlib
+import io
 import json
 import os
 import random
@@ -27,6 +33,7 @@ import secrets
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,11 +43,22 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, Transaction, WriterProperties, write_deltalake
-from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from store.config import store_path
 from store.errors import ConcurrencyExhausted, NotAStore, StoreDamaged, StoreMissing, clip
-from store.events import EVENT_SCHEMA, event_ids, record_hashes
+from store.events import EVENT_SCHEMA, EventType, event_ids, record_hashes
+from store.projection import (
+    CLUSTER,
+    WRITER,
+    Fresh,
+    Projection,
+    added_events,
+    files_of,
+    versions_of,
+)
+from store.projection import COLUMNS as PROJECTION_COLUMNS
+from store.pruning import add_actions, select_files
 from store.reference.clock import utc
 from store.seal import (
     SEAL_KEY,
@@ -52,7 +70,7 @@ from store.seal import (
     records,
     seal_for,
 )
-from store.validate import validate_batch
+from store.validate import check_against_log, validate_batch
 
 MARKER = "tapecheck-store.json"
 TABLE = "events"
@@ -67,9 +85,17 @@ CREATING = ".creating-"
 # bounded here, so memory does not grow with the size of the stream.
 STREAM_ROW_GROUP = 64 * 1024
 STREAM_FILE_BYTES = 32 * 1024 * 1024
+# Commit metadata: the digest of each appended batch, so an identical batch is a no-op at once.
+BATCH_DIGEST = "tapecheck.batch_digest"
+# How many recent commits the identical-batch check looks back over.
+DIGEST_WINDOW = 1_000
+# What the dedupe reads of the logged versions of a batch's keys.
+PRIOR_COLUMNS = ("stream", "key", "valid_at", "event_id", "event_type")
 
 # Total order of the raw log: when it was learned, then the fact, then the id as tie-break.
 LOG_ORDER = ("recorded_at", "stream", "valid_at", "key", "event_id")
+# Order of an as-of view: one row per fact, by entity and valid time.
+VIEW_ORDER = ("stream", "valid_at", "key")
 
 
 @dataclass(frozen=True)
@@ -143,20 +169,59 @@ class LogReads:
 def prepare(
     batch: pl.DataFrame, *, file: str | None = None, lines: list[int] | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Validate a batch and give it event ids: ``(batch, batch without repeated events)``."""
+    """Validate a batch and give it event ids: ``(batch, batch without repeated events)``.
+
+    The second frame carries ``_row``, each event's first row in the batch, for error messages.
+    """
     batch = validate_batch(batch, file=file, lines=lines)
     batch = batch.with_columns(event_ids(batch).alias("event_id"))
-    return batch, batch.unique(subset=["event_id"], keep="first", maintain_order=True)
+    unique = batch.with_row_index("_row")
+    if batch.get_column("event_id").n_unique() < batch.height:  # the common case skips this
+        unique = unique.unique(subset=["event_id"], keep="first", maintain_order=True)
+    return batch, unique
+
+
+def dedupe(
+    unique: pl.DataFrame,
+    prior: pl.DataFrame,
+    *,
+    file: str | None = None,
+    lines: list[int] | None = None,
+) -> tuple[pl.DataFrame, bool]:
+    """The events of ``unique`` not in the log, checked against the versions it holds.
+
+    ``prior`` is every logged event of the batch's keys (:data:`PRIOR_COLUMNS`): an event's id
+    hashes its stream and key, so an event already in the log is among them. Returns the new
+    events, and whether all of them are facts of keys the log has never seen.
+    """
+    new = unique.filter(~pl.col("event_id").is_in(prior.get_column("event_id").implode()))
+    check_against_log(new, prior, file=file, lines=lines)
+    seen = new.join(prior.select("stream", "key"), on=["stream", "key"], how="semi").height
+    retracts = bool((new.get_column("event_type") == EventType.RETRACTION.value).any())
+    return new, seen == 0 and not retracts
+
+
+def batch_digest(batch: object) -> str | None:
+    """SHA-256 of a batch frame's Arrow IPC bytes: equal digests mean byte-identical batches.
+
+    Equal frames built in different ways may serialise differently; that only costs the fast
+    path, never correctness.
+    """
+    if not isinstance(batch, pl.DataFrame) or batch.height == 0:
+        return None
+    buffer = io.BytesIO()
+    batch.write_ipc(buffer, compression="uncompressed")
+    return hashlib.sha256(buffer.getbuffer()).hexdigest()
 
 
 def seal(new: pl.DataFrame, recorded_at: dt.datetime) -> pl.DataFrame:
     """Stamp the recording time, seal it with ``record_hash`` and order rows for the file."""
     stamp = pl.lit(utc(recorded_at)).cast(EVENT_SCHEMA["recorded_at"])
-    new = new.with_columns(stamp.alias("recorded_at"))
+    new = new.select(list(EVENT_SCHEMA)).with_columns(stamp.alias("recorded_at"))
     new = new.with_columns(record_hashes(new).alias("record_hash"))
     # Sorted by stream and time, each file's column statistics bound a few streams, so
     # readers that filter on stream skip most files.
-    return new.sort(["stream", "valid_at", "key", "event_id"])
+    return new.sort([*CLUSTER, "event_id"])
 
 
 class EventLog(LogReads):
@@ -328,59 +393,133 @@ class EventLog(LogReads):
         """Append a batch atomically; events already in the log (by ``event_id``) are skipped.
 
         ``recorded_at`` defaults to the commit's wall-clock time; pass it only to replay a
-        history whose recording times are known.
+        history whose recording times are known. After the commit the projection is brought
+        up to date from the new events (see :mod:`store.projection`).
+
+        Dedupe reads only the logged versions of the batch's keys, from the files whose
+        statistics can hold them. A batch byte-identical to one appended before is known by
+        its digest and skipped whole, without validating or hashing it again.
         """
+        batch_sha = batch_digest(batch)
+        if batch_sha is not None and batch_sha in self._recent_digests():
+            version = self.version()
+            self._project(version)
+            return AppendResult(0, batch.height, version, None, 0)
         batch, unique = prepare(batch, file=file, lines=lines)
         if unique.height == 0:
             return AppendResult(0, batch.height, self.version(), None, 0)
-        ids = unique.get_column("event_id")
-        streams = unique.get_column("stream").unique()
+        keys = unique.select("stream", "key")
+        if (unique.get_column("event_type") == EventType.RETRACTION.value).any():
+            keys = keys.unique()  # facts have distinct keys (validated); retractions may not
         for attempt in range(1, max_attempts + 1):
             marked = self._marked()
             table = self._table()
             base = table.version()
             txn = table.transaction_version(APP_ID) or 0
-            present = self._present_ids(table, ids, streams)
-            new = unique.filter(~pl.col("event_id").is_in(present.implode()))
+            prior = versions_of(table, keys, PRIOR_COLUMNS)
+            new, all_new = dedupe(unique, prior, file=file, lines=lines)
             if new.height == 0:
+                self._project(base)
                 return AppendResult(0, batch.height, base, None, attempt)
             stamp = recorded_at or _now()
             new = seal(new, stamp)
+            metadata = {"tapecheck.added": str(new.height), "tapecheck.source": _sources(new)}
+            if batch_sha is not None:
+                metadata[BATCH_DIGEST] = batch_sha
             props = CommitProperties(
                 app_transactions=[Transaction(APP_ID, txn + 1)],
-                custom_metadata={
-                    "tapecheck.added": str(new.height),
-                    "tapecheck.source": _sources(new),
-                    **self._sealed(table, marked),
-                },
+                custom_metadata={**metadata, **self._sealed(table, marked)},
                 max_commit_retries=0,
             )
+            options = {"commit_properties": props, "writer_properties": WRITER}
             try:
-                new.write_delta(
-                    table, mode="append", delta_write_options={"commit_properties": props}
-                )
+                new.write_delta(table, mode="append", delta_write_options=options)
             except CommitFailedError:
                 # Another writer committed since we read; back off and redo the id check.
                 time.sleep(random.uniform(0.005, 0.05) * min(attempt, 10))
                 continue
             self._mark()
+            try:
+                self._project(base + 1, Fresh(base + 1, new, all_new))
+            except (OSError, DeltaError) as exc:
+                # The events are committed: the append succeeded. The projection is derived
+                # and is brought up to date by the next append or read.
+                warnings.warn(
+                    f"log version {base + 1} is committed; its projection is not up to date "
+                    f"yet ({exc}) and will be brought up to date on next use",
+                    stacklevel=2,
+                )
             return AppendResult(new.height, batch.height - new.height, base + 1, stamp, attempt)
         raise ConcurrencyExhausted(
             f"gave up appending {unique.height} events after {max_attempts} concurrent conflicts"
         )
 
-    def _present_ids(self, table: DeltaTable, ids: pl.Series, streams: pl.Series) -> pl.Series:
-        files = [_local(u) for u in table.file_uris()]
-        if not files:
-            return pl.Series("event_id", [], dtype=pl.String)
-        return (
-            pl.scan_parquet(files)
-            .select("stream", "event_id")
-            .filter(pl.col("stream").is_in(streams.implode()))
-            .filter(pl.col("event_id").is_in(ids.implode()))
-            .collect()
-            .get_column("event_id")
-        )
+    def _recent_digests(self) -> set[str]:
+        table = self._table()
+        limit = min(DIGEST_WINDOW, table.version() + 1)
+        return {str(c[BATCH_DIGEST]) for c in table.history(limit=limit) if BATCH_DIGEST in c}
+
+    def added(self, since: int, until: int | None = None) -> pl.DataFrame:
+        """The events committed after log version ``since``, up to ``until`` (default: the
+        latest), read from the files those appends added: what a consumer keeping its own
+        state (signals, caches) needs to catch up, without rereading the log."""
+        until = self.version() if until is None else until
+        frames = [added_events(self.table_path, v) for v in range(since + 1, until + 1)]
+        if not frames:
+            return pl.DataFrame(schema=EVENT_SCHEMA)
+        return pl.concat(frames).sort(list(LOG_ORDER))
+
+    # -- the projection ------------------------------------------------------------------------
+
+    def _project(self, version: int, fresh: Fresh | None = None) -> None:
+        Projection(self.root).update(self.table_path, version, fresh)
+
+    def projection(
+        self, version: int | None = None, *, streams: list[str] | None = None
+    ) -> Snapshot:
+        """The data files of the folded tape as of log ``version`` (default: the latest).
+
+        One row per natural key ``(stream, key)``: its latest non-retracted version (by
+        ``recorded_at``, then ``event_id``), in :data:`store.projection.COLUMNS`. Every version
+        of a fact shares its ``valid_at``, so the facts known at ``T`` in log version ``v`` are
+        exactly the rows of ``projection(v)`` with ``valid_at <= T``: a filter, not a fold.
+
+        An older ``version`` reads the projection as it was then (Delta time travel). A
+        projection behind its log (a crash between the two commits) is brought up to date
+        first. ``streams`` keeps only the files whose statistics can hold those streams.
+        """
+        log_version = self.version() if version is None else version
+        projection = Projection(self.root)
+        projection.update(self.table_path, log_version)
+        table, chosen = projection.files(projection.version_for(log_version), streams)
+        return Snapshot(log_version, tuple(files_of(table, chosen)), projection.path)
+
+    def folded(
+        self,
+        known_at: dt.datetime | None = None,
+        *,
+        version: int | None = None,
+        streams: list[str] | None = None,
+        event_type: EventType | None = None,
+    ) -> pl.DataFrame:
+        """The facts known at ``known_at`` in log ``version``, read from the projection.
+
+        Equal to ``Tape.facts(known_at)`` on a tape pinned to ``version`` (the fold of
+        everything recorded, cut at ``valid_at <= known_at``), restricted to the projection's
+        columns, at the cost of a filtered scan instead of a fold.
+        """
+        snap = self.projection(version, streams=streams)
+        schema = {c: EVENT_SCHEMA[c] for c in PROJECTION_COLUMNS}
+        if not snap.files:
+            return pl.DataFrame(schema=schema)
+        rows = pl.scan_parquet(list(snap.files), schema=schema, hive_partitioning=False)
+        if streams is not None:
+            rows = rows.filter(pl.col("stream").is_in(streams))
+        if event_type is not None:
+            rows = rows.filter(pl.col("event_type") == EventType(event_type).value)
+        if known_at is not None:
+            rows = rows.filter(pl.col("valid_at") <= utc(known_at))
+        return rows.sort(list(VIEW_ORDER)).collect()
 
     def append_stream(
         self,
@@ -445,6 +584,14 @@ class EventLog(LogReads):
                     raise failure[0] from None
                 raise
             self._mark()
+            try:
+                self._project(base + 1)
+            except (OSError, DeltaError) as exc:
+                warnings.warn(
+                    f"log version {base + 1} is committed; its projection is not up to date "
+                    f"yet ({exc}) and will be brought up to date on next use",
+                    stacklevel=2,
+                )
             added = counts["added"]
             return AppendResult(added, counts["offered"] - added, base + 1, stamp, attempt)
         raise ConcurrencyExhausted(
@@ -467,9 +614,8 @@ class EventLog(LogReads):
                 counts["offered"] += checked.height
                 if unique.height == 0:
                     continue
-                ids = unique.get_column("event_id")
-                present = self._present_ids(table, ids, unique.get_column("stream").unique())
-                new = unique.filter(~pl.col("event_id").is_in(present.implode()))
+                prior = versions_of(table, unique.select("stream", "key").unique(), PRIOR_COLUMNS)
+                new, _ = dedupe(unique, prior, file=file, lines=lines)
                 if new.height == 0:
                     continue
                 counts["added"] += new.height
@@ -479,7 +625,8 @@ class EventLog(LogReads):
             raise
 
     def compact(self) -> dict[str, object]:
-        """Rewrite small files into larger ones (Delta ``optimize``); reads do not change.
+        """Rewrite the log's files into larger ones clustered by stream (Delta optimize with
+        Z-order on ``stream``), then the projection's; no read changes.
 
         The commit is sealed like an append. Delta may rebase it over a concurrent append,
         which is why a seal names the version it was made on (see :mod:`store.seal`).
@@ -487,8 +634,14 @@ class EventLog(LogReads):
         marked = self._marked()
         table = self._table()
         props = CommitProperties(custom_metadata=self._sealed(table, marked))
-        metrics = table.optimize.compact(commit_properties=props)
+        metrics = table.optimize.z_order(
+            ["stream"], writer_properties=WRITER, commit_properties=props
+        )
         self._mark()
+        projection = Projection(self.root)
+        version = self.version()
+        projection.update(self.table_path, version)
+        projection.compact(version)
         return dict(metrics)
 
     # -- the read path -------------------------------------------------------------------------
@@ -497,17 +650,22 @@ class EventLog(LogReads):
         """The Delta version of the log: cite it to re-run a verification on the same log."""
         return self._table().version()
 
-    def snapshot(self, version: int | None = None) -> Snapshot:
+    def snapshot(self, version: int | None = None, *, streams: list[str] | None = None) -> Snapshot:
         """The data files of one version, for external scanners (DuckDB via ibis, Spark).
 
-        Each file is checked to be there with the size its add action recorded (one ``stat``
-        each), so a reader of a damaged store stops with one line that says to run
-        ``tapecheck fsck``, instead of reading wrong numbers or failing deep in a scanner.
+        ``streams`` keeps only the files whose ``stream`` statistics (from the Delta log's add
+        actions, before any file is opened) can hold one of them. Each file is checked to be
+        there with the size its add action recorded (one ``stat`` each), so a reader of a
+        damaged store stops with one line that says to run ``tapecheck fsck``, instead of
+        reading wrong numbers or failing deep in a scanner.
         """
         marker = self._marked() if version is None else {}
         table = self._table(version)
         self._check_tail(marker, table.version())
-        files = tuple(_local(u) for u in table.file_uris())
+        if streams is None:
+            files = tuple(_local(u) for u in table.file_uris())
+        else:
+            files = tuple(files_of(table, select_files(add_actions(table), streams=streams)))
         actions = pa.table(table.get_add_actions(flatten=True)).select(["path", "size_bytes"])
         recorded = {
             os.path.normpath(self.table_path / unquote(path)): size

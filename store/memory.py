@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 import polars as pl
 
 from store.events import EVENT_SCHEMA
-from store.log import AppendResult, LogReads, prepare, seal
+from store.log import PRIOR_COLUMNS, AppendResult, LogReads, dedupe, prepare, seal
 
 
 class MemoryEventLog(LogReads):
@@ -33,8 +33,14 @@ class MemoryEventLog(LogReads):
         lines: list[int] | None = None,
     ) -> AppendResult:
         batch, unique = prepare(batch, file=file, lines=lines)
-        present = self.scan().select("event_id").collect().get_column("event_id")
-        new = unique.filter(~pl.col("event_id").is_in(present.implode()))
+        keys = unique.select("stream", "key").unique()
+        prior = (
+            self.scan()
+            .select(PRIOR_COLUMNS)
+            .join(keys.lazy(), on=["stream", "key"], how="semi")
+            .collect()
+        )
+        new, _ = dedupe(unique, prior, file=file, lines=lines)
         if new.height == 0:
             return AppendResult(0, batch.height, self.version(), None, 1)
         stamp = recorded_at or dt.datetime.now(dt.UTC)

@@ -107,3 +107,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+def tape_fold(
+    log: EventLog,
+    known_at: dt.datetime | None = None,
+    *,
+    version: int | None = None,
+    streams: list[str] | None = None,
+):
+    """The tape's own cold fold (``Tape.facts`` on DuckDB, a version pinned) in the projection's
+    columns, schema and order: what ``log.folded`` must equal."""
+    import polars as pl
+
+    from analysis.tape import Tape
+    from store.projection import CLUSTER, SCHEMA
+
+    tape = Tape(log, version=version)
+    facts = tape.fold() if known_at is None else tape.facts(known_at)
+    if streams is not None:
+        facts = facts.filter(facts.stream.isin(streams))
+    frame = tape.run(facts.select(*SCHEMA.names()))
+    return frame.cast(dict(SCHEMA)).sort(list(CLUSTER)).select(pl.col(SCHEMA.names()))

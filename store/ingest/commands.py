@@ -1,4 +1,4 @@
-"""CLI commands ``tapecheck ingest`` and ``tapecheck sources`` (typer + rich).
+"""CLI command ``tapecheck ingest`` (typer + rich).
 
 Errors are raised as :class:`~store.errors.TapecheckError`; ``analysis.cli.main`` prints them
 as one line and exits 2. Names that come from the input (files, series, feeds, warnings) are
