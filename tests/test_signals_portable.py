@@ -52,6 +52,13 @@ EXPRESSIONS = {
     "month_end_closes": lambda: sg.month_end_closes(A),
     "growth_from_returns": lambda: sg.growth_from_returns(MONTHLY, "S"),
     "last_session_within": lambda: sg.last_session_within(A, "high", 2460, 2470, end=D),
+    "trough": lambda: sg.trough(A, start=dt.date(2024, 11, 1), end=D),
+    "session_bar": lambda: sg.session_bar(A, D),
+    "daily_moves": lambda: sg.daily_moves(A, start=dt.date(2024, 11, 1), end=D),
+    "streak": lambda: sg.streak(A, D),
+    "observation_on_or_before": lambda: sg.observation_on_or_before(
+        example_rates(), "FRED:DFEDTARU", D
+    ),
     "pinned": lambda: sg.pinned(A, 20, 0.02, start=dt.date(2024, 12, 31)),
     # a panel of several views, with per-view dates given as columns
     "period_return over views": lambda: sg.period_return(VIEWS, ibis._.after, ibis._.day),
