@@ -204,3 +204,42 @@ def test_calls_scorecard(real_log, data_dir):
     assert done.returncode == 0, done.stderr
     assert "Jefferies" in done.stdout and "Fairlead" in done.stdout
     assert f"{calls_in_claims_md(data_dir)} AnalystCall events recorded" in done.stdout
+
+
+def test_markdown_measured_lines_are_plain_words_and_never_cut(verified, data_dir):
+    from claim_oracles import expected
+
+    from analysis.claims.report import report_markdown
+
+    claims, articles = verified
+    text = report_markdown(list(articles.values()), None)
+    lines = {
+        block.split(" ", 1)[0]: line
+        for block in text.split("\n### ")[1:]
+        for line in block.splitlines()
+        if line.startswith("Measured: ")
+    }
+    for cid, claim in claims.items():
+        if not claim.measured:
+            continue
+        line = lines[cid]
+        assert "{" not in line and "_" not in line.replace("^", ""), line  # words, not JSON
+        # every date the check measured is on the line in full (nothing cut mid-way)
+        for day in _dates(claim.to_json()["measured"]):
+            assert day in line, (cid, day)
+    # A03: the session's high against the prior record high, both from the raw file
+    a03 = expected("A03", data_dir).measured
+    assert f"prior record high {a03['prior_record_high']:,.2f}" in lines["A03"]
+    assert f"the session's high {a03['at_high']:,.2f}" in lines["A03"]
+    assert "at the close" not in lines["A03"]
+
+
+def _dates(value: object) -> list[str]:
+    """Every ISO date in a JSON value, however deep."""
+    if isinstance(value, dict):
+        return [d for v in value.values() for d in _dates(v)]
+    if isinstance(value, list):
+        return [d for v in value for d in _dates(v)]
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return [value]
+    return []

@@ -8,7 +8,6 @@ import html
 
 import pytest
 
-from analysis import signals as sg
 from analysis.notebook import Workbench, thin
 
 
@@ -25,12 +24,31 @@ def dataset(spec: dict, layer: dict) -> list[dict]:
     return spec["datasets"][layer["data"]["name"]]
 
 
-def marked(spec: dict, color: str) -> list[str]:
+def marked(spec: dict, what: str) -> list[str]:
+    """The sessions a chart marks with points in the legend's role ``what``."""
     for layer in layers(spec):
         mark = layer["mark"]
-        if isinstance(mark, dict) and mark.get("type") == "point" and mark.get("color") == color:
-            return [row["session"][:10] for row in dataset(spec, layer)]
+        if isinstance(mark, dict) and mark.get("type") == "point":
+            rows = dataset(spec, layer)
+            if rows and rows[0]["what"] == what:
+                return [row["session"][:10] for row in rows]
     return []
+
+
+def roles(spec: dict) -> list[str]:
+    """Every legend role a chart's layers draw, in layer order."""
+    return [row["what"] for layer in layers(spec) for row in dataset(spec, layer)[:1]]
+
+
+def levels(spec: dict, what: str) -> list[float]:
+    """The values of the horizontal rules a chart draws in the legend's role ``what``."""
+    return [
+        row["value"]
+        for layer in layers(spec)
+        if layer["mark"]["type"] == "rule"
+        for row in dataset(spec, layer)
+        if row["what"] == what and "session" not in row
+    ]
 
 
 def test_cards_render_html(bench, data_dir):
@@ -41,54 +59,44 @@ def test_cards_render_html(bench, data_dir):
     assert f">{verdict}</span>" in html and "first_time" in html and "2,500" in html
 
 
-def test_a01_marks_the_record_closes_the_signal_finds(bench):
-    view = bench.check("A", "A01")
-    spec = view.chart().to_dict()
-    closed = view.context.closed("^RUT")
-    records = sg.record_closes(closed).to_polars()
-    want = [str(d) for d in records["session"] if d.year == 2025 and d < dt.date(2025, 10, 6)]
-    assert marked(spec, "darkorange") == want
+def test_a01_marks_the_record_closes_and_the_prior_record(bench, data_dir):
+    from claim_oracles import expected
+
+    spec = bench.check("A", "A01").chart().to_dict()
+    oracle = expected("A01", data_dir).measured  # record closes found in the raw file (pandas)
+    assert marked(spec, "record close") == oracle["record_sessions"]
+    assert levels(spec, "prior record") == [pytest.approx(oracle["prior_record_close"])]
 
 
-def test_c04_marks_the_crossing_of_the_200_session_average(bench):
-    view = bench.check("C", "C04")
-    spec = view.chart().to_dict()
-    closed = view.context.closed("^RUT")
-    crossings = sg.ma_crossings(closed.filter(closed.session < dt.date(2025, 10, 15)), 200)
-    last = crossings.order_by("session").to_polars().row(-1, named=True)
-    assert last["direction"] == "up"
-    assert marked(spec, "black") == [str(last["session"])]
-    sma_layers = [lay for lay in layers(spec) if lay["encoding"].get("y", {}).get("field") == "sma"]
-    assert len(sma_layers) == 1
+def test_c04_marks_the_crossing_of_the_200_session_average(bench, data_dir):
+    from claim_oracles import expected
+
+    spec = bench.check("C", "C04").chart().to_dict()
+    oracle = expected("C04", data_dir)  # the last crossing, from the raw closes (pandas)
+    assert marked(spec, "crossing") == [oracle.dates["crossing"]]
+    assert roles(spec).count("200-session average") == 1
 
 
-def test_c07_marks_the_breakout_and_draws_the_level(bench):
-    view = bench.check("C", "C07")
-    spec = view.chart().to_dict()
-    hit = sg.consecutive_weekly_closes_above(
-        view.context.after("^RUT"), 2460, 2, start=dt.date(2025, 10, 16)
-    ).to_polars()
-    assert marked(spec, "black") == [str(hit["session"][0])]
-    levels = [
-        dataset(spec, lay)[0]["level"]
-        for lay in layers(spec)
-        if lay["encoding"].get("y", {}).get("field") == "level"
-    ]
-    assert levels == [2460.0]
+def test_c07_marks_the_breakout_and_draws_the_level(bench, data_dir):
+    from claim_oracles import expected
+
+    spec = bench.check("C", "C07").chart().to_dict()
+    oracle = expected("C07", data_dir)  # two weekly closes above 2,460, from the raw closes
+    assert marked(spec, "breakout") == [oracle.dates["breakout"]]
+    assert levels(spec, "claimed level") == [oracle.measured["level"]]
 
 
 def test_encodings_tooltips_and_zoom(bench):
     spec = bench.check("B", "B01").chart().to_dict()  # a relative claim: two rebased series
-    line = next(
-        lay
-        for lay in layers(spec)
-        if lay["mark"] == {"type": "line"} or lay["mark"].get("type") == "line"
-    )
-    assert line["encoding"]["x"] == {"field": "session", "title": None, "type": "temporal"}
-    assert line["encoding"]["color"]["field"] == "series"
-    assert {t["field"] for t in line["encoding"]["tooltip"]} == {"series", "session", "close"}
+    lines = [lay for lay in layers(spec) if lay["mark"].get("type") == "line"]
+    for line in lines:
+        x = line["encoding"]["x"]
+        assert (x["field"], x["type"]) == ("session", "temporal")
+        assert x["axis"]["format"] in ("%d %b", "%b %Y", "%Y")  # one date format per chart
+        assert {t["field"] for t in line["encoding"]["tooltip"]} == {"what", "session", "value"}
+    assert spec["encoding"]["color"]["field"] == "what"  # one colour scale: one legend
     assert any(p.get("bind") == "scales" for p in spec["params"])  # zoomable time axis
-    series = {row["series"] for row in dataset(spec, line)}
+    series = {dataset(spec, line)[0]["what"].split(",")[0] for line in lines}
     assert series == {"^RUT", "^GSPC"}
 
 

@@ -173,6 +173,32 @@ def test_vintage_read_says_which_release_a_check_read_and_if_after_the_cut(
     assert later.evidence()[0]["released"] == "2026-01-01T05:00:00Z"
 
 
+def test_b09_verdict_names_the_vintage_it_read_released_after_the_article(verified, data_dir):
+    claims, articles = verified
+    b09 = claims["B09"]
+    published = articles["B"].known_at
+    # oracle: the only raw file with annual SMB rows, and when its newest value was public
+    annual_files = [
+        p
+        for p in sorted((data_dir / "factors").glob("F-F_Research_Data_Factors*"))
+        if any(
+            line.split(",")[0].strip().isdigit() and len(line.split(",")[0].strip()) == 4
+            for line in p.read_text().splitlines()
+        )
+    ]
+    assert [p.name for p in annual_files] == [Path(FF3_OLD).name]
+    released = newest_public(annual_files[0])
+    assert released > published  # the file was released after the article
+    [read] = b09.vintages
+    assert read["vintage"] == "202412" and read["series"] == "FF3:SMB:A"
+    assert read["released"] == released.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert read["after_cut"] is True
+    assert b09.note is not None and "checkable only on data recorded after the article" in b09.note
+    assert "vintage 202412" in b09.to_json()["note"]
+    # a check read only from prices names no vintage
+    assert claims["B01"].vintages == [] and claims["B01"].note is None
+
+
 # -- the catalog's release instants -------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ import analysis.claims.published
 import analysis.claims.scored  # noqa: F401
 from analysis.claims.context import Context, publication_cut
 from analysis.claims.dispatch import evaluate
-from analysis.claims.model import ArticleSpec, ClaimSpec
+from analysis.claims.model import ArticleSpec, ClaimSpec, _Scored
 from analysis.claims.timeref import SessionRef
 from analysis.claims.verdict import Live, Outcome, Verdict
 from analysis.tape import Tape
@@ -82,6 +82,10 @@ class ClaimResult:
     # ``date-dependent`` when they differ, None with a single date
     date_verdicts: dict[str, str] = field(default_factory=dict)
     robustness: str | None = None
+    # the vintages of a revised series the check read (analysis.vintages), and what a reader
+    # must know when they were released after the article
+    vintages: list[dict[str, object]] = field(default_factory=list)
+    vintage_note: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -105,18 +109,22 @@ class ClaimResult:
             "reason": self.reason,
             "date_verdicts": self.date_verdicts,
             "robustness": self.robustness,
+            "vintages": _jsonable(self.vintages),
             "note": self.note,
         }
 
     @property
     def note(self) -> str | None:
         """What a reader must know beside the verdict."""
+        notes = []
         if self.anchor:
-            return (
+            notes.append(
                 "an anchor of the inferred publication date: consistent with it by "
                 "construction, not independent confirmation"
             )
-        return None
+        if self.vintage_note:
+            notes.append(self.vintage_note)
+        return "; ".join(notes) or None
 
 
 @dataclass
@@ -271,6 +279,49 @@ def _result(claim: ClaimSpec, out: Outcome, in_progress: bool) -> ClaimResult:
     )
 
 
+def _read_vintages(result: ClaimResult, claim: ClaimSpec, ctx: Context) -> None:
+    """Which vintage of each revised series the check read (as known at publication, or now
+    for a forecast), and, for a statement about the past, whether it could only be checked on
+    a vintage released after the article."""
+    from analysis.vintages import vintage_read
+
+    cat = load_catalog()
+    revised = [
+        s
+        for s in result.series
+        if (spec := cat.entry(s)) is not None and any(src.vintage for src in spec.sources)
+    ]
+    if not revised:
+        return
+    now = isinstance(claim.check, _Scored)
+    frames = [f for s in revised if (f := ctx.observations_frame(s, now=now)).height]
+    if not frames:
+        return
+    read = vintage_read(
+        pl.concat(frames, how="vertical_relaxed"),
+        ctx.known_at,
+        log=ctx.tape.log,
+        version=ctx.tape.version,
+    )
+    result.vintages = read.evidence()
+    if now:
+        return  # a forecast is scored on what came later by design
+    rows = list(read.vintages.iter_rows(named=True))
+    later = [
+        f"{r['series']} vintage {r['vintage']} ({r['feed']}), released {r['released']:%Y-%m-%d}"
+        for r in rows
+        if r["released"] is not None and r["released"] > read.cut
+    ]
+    if not later:
+        return
+    published = f"after the article ({read.cut:%Y-%m-%d})"
+    result.vintage_note = (
+        f"checkable only on data recorded {published}: it reads {'; '.join(later)}"
+        if len(later) == len(rows)
+        else f"reads values revised {published}: {'; '.join(later)}"
+    )
+
+
 def evaluate_claim(claim: ClaimSpec, ctx: Context, *, cross_source: bool = True) -> ClaimResult:
     """One claim at the context's (first) publication cut, with its evidence and (with
     ``cross_source``) the verdict on every other feed of its first series."""
@@ -281,6 +332,7 @@ def evaluate_claim(claim: ClaimSpec, ctx: Context, *, cross_source: bool = True)
     reading = ctx.reading(claim, cross_source=cross_source)
     outcomes = {i: finish(o) for i, o in evaluate(claim.check, reading).items()}
     result = _result(claim, outcomes[0], ctx.in_progress)
+    _read_vintages(result, claim, ctx)
     if len(ctx.cuts) > 1:
         result.date_verdicts = {
             ctx.date_of(k).isoformat(): str(outcomes[k].verdict) for k in range(len(ctx.cuts))

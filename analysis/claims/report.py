@@ -7,6 +7,8 @@ wall-clock time is written, keys keep a fixed order, floats are rounded to 6 pla
 from __future__ import annotations
 
 import json
+import math
+import re
 
 from analysis.claims.engine import ArticleResult, ClaimResult
 from analysis.files import write_atomically
@@ -77,16 +79,62 @@ def _cell(text: object) -> str:
     return str(text or "-").replace("|", "\\|")
 
 
+# measured keys holding a fraction (0.1149 is +11.49%)
+_FRACTION = re.compile(
+    r"return|relative|spread|upside|fall|peak_to_trough|signed_error|share|contribution|"
+    r"(adds|removes)_mean"
+)
+# how the engine's summary prints a live value (``the session's close: +11.49%``)
+_LIVE = re.compile(r"the session's (?P<on>close|high|low): (?P<value>[^;]+)")
+
+
+def _words(key: str) -> str:
+    """A measured key in words: ``prior_record_high`` -> ``prior record high``."""
+    return key.replace("_pct", " (percentage points)").replace("_", " ")
+
+
+def _value(key: str, value: object) -> str:
+    """One measured value in full: prices with thousands separators and cents, fractions as
+    signed percentages, lists and mappings spelt out (never cut)."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        # a mapping of fractions (returns by symbol) keeps its key's unit
+        inner = ", ".join(
+            f"{_words(str(k))} {_value(key if _FRACTION.search(key) else str(k), v)}"
+            for k, v in value.items()
+        )
+        return f"({inner})" if inner else "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(key, v) for v in value) if value else "none"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "unbounded" if value > 0 else "-unbounded"
+        if _FRACTION.search(key):
+            return f"{value:+.2%}"
+        return f"{value:,.2f}" if abs(value) >= 10 else f"{value:.4g}"
+    return str(value)
+
+
 def _measured_line(claim: ClaimResult) -> str:
-    keep = {k: v for k, v in claim.measured.items() if k != "session_range"}
+    """The measured values in words, each in full (the session's range is in the summary)."""
+    live = {m["on"]: m["value"].strip() for m in _LIVE.finditer(claim.summary)}
     parts = []
-    for key, value in list(keep.items())[:6]:
-        if isinstance(value, float):
-            parts.append(f"{key} {value:.4g}")
-        elif isinstance(value, list | dict):
-            parts.append(f"{key} {json.dumps(value, default=str)[:80]}")
+    for key, value in claim.measured.items():
+        if key == "session_range":
+            continue
+        if key.startswith("at_") and key[3:] in live:
+            parts.append(f"the session's {key[3:]} {live[key[3:]]}")
+        elif key == "components" and isinstance(value, dict):
+            for label, c in value.items():
+                lo, hi = (_value(label, c["low"]), _value(label, c["high"]))
+                parts.append(f"{label} over the session's range {lo} to {hi}")
         else:
-            parts.append(f"{key} {value}")
+            parts.append(f"{_words(key)} {_value(key, value)}")
     return "; ".join(parts)
 
 
