@@ -224,32 +224,79 @@ class Explorer:
         return self.chart._repr_mimebundle_(include=include, exclude=exclude)
 
 
-def pick_sessions(chart: alt.TopLevelMixin, points: pl.DataFrame) -> alt.LayerChart | None:
-    """``chart`` with a layer that picks the session nearest a click (a rule marks it).
+def _day_values(chart: alt.TopLevelMixin) -> pl.DataFrame | None:
+    """Each legend role's value on each day a chart draws (``day`` and one column per role),
+    for the tooltip of the pick layer, which lies over the chart's own marks."""
+    rows = [
+        {"day": row["session"][:10], "what": str(row["what"]), "value": float(row["value"])}
+        for data in chart.to_dict().get("datasets", {}).values()
+        for row in data
+        if isinstance(row, dict)
+        and isinstance(row.get("session"), str)
+        and isinstance(row.get("value"), int | float)
+        and row.get("what") is not None
+    ]
+    if not rows:
+        return None
+    return pl.DataFrame(rows).pivot("what", index="day", values="value", aggregate_function="last")
 
-    ``points`` has one row per session (``session`` as a date). The selection's field is
-    ``day``, the session as ``YYYY-MM-DD`` text, so what Python receives does not depend on
-    the browser's time zone. The layer has no tooltip of its own (Vega-Lite's nearest-point
-    layer would show its text fields as undefined); the chart's own marks keep theirs, and the
-    click lists the events. Charts that are not layers (or have no sessions) cannot carry it:
-    None.
+
+def pick_sessions(chart: alt.TopLevelMixin, points: pl.DataFrame) -> alt.LayerChart | None:
+    """``chart`` with a layer that picks the session under a click (a band marks it).
+
+    ``points`` has one row per session (``session`` as a date). Each session gets a
+    transparent band from the midpoint with the session before to the midpoint with the one
+    after, the full height of the plot, on top of the chart's own marks: a click anywhere in
+    the plot, on the line or beside it, picks one session. (A nearest-point layer under the
+    chart's marks misses clicks that land on a line or a range band; over them, its tooltip
+    fields come out undefined.) The band's tooltip gives the session and each line's value on
+    it, so tooltips keep working. The selection's field is ``day``, the session as
+    ``YYYY-MM-DD`` text, so what Python receives does not depend on the browser's time zone.
+    Charts that are not layers (or have no sessions) cannot carry it: None.
     """
     if not isinstance(chart, alt.LayerChart) or points.height == 0:
         return None
-    points = thin(points).with_columns(pl.col("session").dt.to_string("%Y-%m-%d").alias("day"))
-    pick = alt.selection_point(name=PICK, nearest=True, on="click", fields=["day"], empty=False)
+    half = pl.duration(hours=12)
+    points = (
+        thin(points)
+        .select(pl.col("session").cast(pl.Datetime("ms")))
+        .sort("session")
+        .with_columns(
+            pl.col("session").dt.to_string("%Y-%m-%d").alias("day"),
+            (pl.col("session") - (pl.col("session") - pl.col("session").shift(1)) / 2)
+            .fill_null(pl.col("session") - half)
+            .alias("band_from"),
+            (pl.col("session") + (pl.col("session").shift(-1) - pl.col("session")) / 2)
+            .fill_null(pl.col("session") + half)
+            .alias("band_to"),
+        )
+    )
+    values = _day_values(chart)
+    tooltip: list[Any] = [alt.Tooltip("day:N", title="session")]
+    if values is not None:
+        # the lines (a value on most days), not the few marked points
+        roles = [
+            c for c in values.columns if c != "day" and values[c].null_count() * 2 < values.height
+        ]
+        names = {role: f"v{i}" for i, role in enumerate(roles)}  # safe Vega field names
+        points = points.join(values.rename(names), on="day", how="left")
+        tooltip += [alt.Tooltip(f"{names[r]}:Q", title=r, format=",.2f") for r in roles]
+    pick = alt.selection_point(name=PICK, on="click", fields=["day"], empty=False)
     overlay = (
         alt.Chart(points)
-        .mark_rule(color="#57606a", strokeDash=[3, 2])
+        .mark_rect()
         .encode(
-            x=alt.X("session:T", title=None),
-            opacity=alt.when(pick).then(alt.value(0.9)).otherwise(alt.value(0)),
+            x=alt.X("band_from:T", title=None),
+            x2="band_to:T",
+            color=alt.value("#57606a"),  # not in the legend: it marks the picked session
+            # fillOpacity, not opacity: an opacity condition would fade the legend's symbols
+            fillOpacity=alt.when(pick).then(alt.value(0.25)).otherwise(alt.value(0)),
+            tooltip=tooltip,
         )
         .properties(name="pick_layer")
     )
     layered = chart.copy(deep=True)
-    # first, so the chart's own marks stay on top and keep their tooltips
-    layered.layer = [overlay, *layered.layer]
+    layered.layer = [*layered.layer, overlay]  # last, so every click in the plot reaches it
     # JupyterChart syncs only top-level selections: lift the pick there, bound to its layer
     selection: Any = pick.param
     param = alt.TopLevelSelectionParameter(**selection.to_dict(), views=["pick_layer"])

@@ -188,9 +188,11 @@ def test_article_notebook_runs_in_jupyterlab_and_draws_every_chart(lab: str) -> 
             explorer.scroll_into_view_if_needed()
             chart = explorer.locator(".vega-embed").first
             chart.screenshot(path=str(SHOTS / "04_first_chart.png"))
-            box = chart.bounding_box()
+            # the drawing (title and legend above the plot): a click inside the plot, where
+            # the line may well be, picks the session under it
+            box = chart.locator("canvas, svg").first.bounding_box()
             assert box is not None
-            page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.55)
+            page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.65)
             details = explorer.locator("table", has_text="event_id")
             try:
                 details.wait_for(timeout=60_000)

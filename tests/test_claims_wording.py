@@ -104,7 +104,9 @@ def test_every_rule_prints_the_interval_it_accepts():
     for r in RULES.values():
         claimed, unit = (0.11, 0.01) if r.uses_unit else (1.0, None)
         text = r.describe(claimed, None, unit)
-        assert text.startswith(r.name) and "(accepts " in text, text
+        # the rule's name in words, what it asks in words (no operators), and its interval
+        assert text.startswith(r.name.replace("_", " ")) and "(accepts " in text, text
+        assert not any(op in text.split(" (accepts")[0] for op in ("<", ">", "=", "|")), text
 
 
 def test_the_printed_interval_is_the_one_judged():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
 
 import pytest
 
@@ -114,7 +115,9 @@ def test_long_series_are_thinned_below_the_row_budget(bench):
 # -- picking a session: the events behind it ----------------------------------------------------
 
 
-def test_explorer_pick_layer_is_a_top_level_click_selection(bench):
+def test_explorer_pick_layer_is_a_top_level_click_selection(bench, data_dir):
+    from claim_oracles import expected
+
     from analysis.notebook import PICK, Explorer
 
     explorer = bench.check("C", "C07").explore()
@@ -123,11 +126,18 @@ def test_explorer_pick_layer_is_a_top_level_click_selection(bench):
     pick = next(p for p in spec["params"] if p["name"] == PICK)
     assert pick["views"] == ["pick_layer"]
     assert pick["select"]["on"] == "click" and pick["select"]["fields"] == ["day"]
-    overlay = spec["layer"][0]
-    assert overlay["name"] == "pick_layer" and overlay["mark"]["type"] == "rule"
+    # the pick layer lies over the chart's marks: one band per session, edge to edge, so a
+    # click on the line as well as beside it picks a session
+    overlay = spec["layer"][-1]
+    assert overlay["name"] == "pick_layer" and overlay["mark"]["type"] == "rect"
     rows = spec["datasets"][overlay["data"]["name"]]
-    assert {r["day"] for r in rows} >= {"2025-10-31"}  # the sessions the chart shows
-    # the claim's own layers follow, unchanged, with their zoom
+    breakout = expected("C07", data_dir).dates["breakout"]
+    assert breakout in {r["day"] for r in rows}  # the sessions the chart shows
+    assert all(a["band_to"] == b["band_from"] for a, b in itertools.pairwise(rows))
+    # its tooltip gives the session and the close on it
+    titles = [t.get("title") for t in overlay["encoding"]["tooltip"]]
+    assert titles[0] == "session" and "^RUT close" in titles
+    # the claim's own layers come first, unchanged, with their zoom
     assert any(p.get("bind") == "scales" for p in spec["params"])
 
 
@@ -183,3 +193,56 @@ def test_verdict_table_has_every_claim_in_full_text(bench):
     assert all(c.id in page for c in view.result.claims)
     assert longest in html.unescape(page) and "…" not in page
     assert "#cf222e" in page or "#1a7f37" in page  # verdicts in colour
+
+
+def test_every_chart_has_a_legend_for_every_mark_wrapped_titles_and_data(bench):
+    from analysis.claims.loader import load_articles
+
+    drawn = 0
+    for spec in load_articles(None):
+        for claim in bench.article(spec.id).result.claims:
+            chart = bench.check(spec.id, claim.id).chart()
+            if chart is None:
+                continue  # nothing to draw gives no chart, never an empty one
+            drawn += 1
+            d = chart.to_dict()
+            domain = d["encoding"]["color"]["scale"]["domain"]
+            assert "legend" in d["encoding"]["color"], claim.id
+            for layer in layers(d):
+                rows = dataset(d, layer)
+                assert rows, (claim.id, layer["mark"])  # every layer draws something
+                assert {r["what"] for r in rows} <= set(domain), claim.id  # and is in the legend
+                x = layer["encoding"].get("x")
+                if x is not None and "axis" in x:
+                    assert x["axis"]["format"] in ("%d %b", "%b %Y", "%Y"), claim.id
+            title = d["title"]
+            assert all(len(line) <= 80 for line in title["text"]), claim.id  # wrapped
+            assert all(len(line) <= 100 for line in title.get("subtitle", [])), claim.id
+    assert drawn >= 40
+
+
+def test_b09_draws_the_premium_by_year_with_the_accepted_band(bench, data_dir):
+    import oracles as o
+
+    spec = bench.check("B", "B09").chart().to_dict()
+    bars = next(lay for lay in layers(spec) if lay["mark"]["type"] == "bar")
+    # oracle: the annual SMB rows of the raw file, 1927-2023
+    smb = o.french_annual(data_dir / "factors/F-F_Research_Data_Factors_vintage202412.CSV", "SMB")
+    got = {int(r["session"][:4]): r["value"] for r in dataset(spec, bars)}
+    assert got == pytest.approx({y: smb[y] for y in range(1927, 2024)})
+    band = next(lay for lay in layers(spec) if lay["mark"]["type"] == "rect")
+    [row] = dataset(spec, band)
+    assert (row["lo"], row["hi"]) == (1.5, 2.5)  # what rounds to the stated "2"
+
+
+def test_a11_draws_the_adds_path_against_the_removes(bench):
+    spec = bench.check("A", "A11").chart().to_dict()
+    lines = {
+        dataset(spec, lay)[0]["what"]: dataset(spec, lay)
+        for lay in layers(spec)
+        if lay["mark"]["type"] == "line"
+    }
+    assert set(lines) == {"adds (PAG, FLS), mean", "removals (GAP, GTLS), mean"}
+    for rows in lines.values():
+        at_call = [r["value"] for r in rows if r["session"][:10] == "2025-10-06"]
+        assert at_call == [pytest.approx(100.0)] and len(rows) > 100  # rebased at the call

@@ -101,7 +101,7 @@ class Legend:
         return alt.Color(
             "what:N",
             scale=alt.Scale(domain=self.names, range=colors),
-            legend=alt.Legend(title=None, orient="top", columns=4, labelLimit=260),
+            legend=alt.Legend(title=None, orient="top", columns=4, labelLimit=260, symbolOpacity=1),
         )
 
 

@@ -486,7 +486,7 @@ def outperform(check: m.Outperform, r: Reading) -> dict[int, Outcome]:
             "start_session": str(rows[(i, a)]["base_session"]),
             "through": str(upto),
         }
-        rule = f"outperform: {a} return > {b} return from publication to {end}"
+        rule = f"outperform: {a} returns more than {b} from publication to {end}"
         last_a, last_b = _data_end(coverage, i, a), _data_end(coverage, i, b)
         if min(last_a, last_b) < end:
             # a series that stopped while the other went on (a delisting) cannot be scored;

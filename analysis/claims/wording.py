@@ -147,9 +147,9 @@ class Rule:
         every verdict.
 
         >>> RULES["flat"].describe(None, None)
-        'flat: |measured| <= 1% (accepts -1% to 1%)'
+        'flat: a move of at most 1% either way (accepts -1% to 1%)'
         >>> RULES["rounds_to"].describe(0.11, None, 0.01)
-        'rounds_to: measured rounds to 11% (accepts 10.5% up to 11.5%)'
+        'rounds to: the measured value rounds to 11% (accepts 10.5% up to 11.5%)'
         """
         tol = self.default_tolerance if tolerance is None else tolerance
         show = fmt or _auto(claimed)
@@ -160,7 +160,7 @@ class Rule:
             # tolerances are fractions: of a return, or of the claimed figure
             text = self.fallback.format(c=shown, tol=f"{tol * 100:.6g}%")
         accepted = self.interval(claimed, tolerance, unit).describe(show)
-        return f"{self.name}: {text} (accepts {accepted})"
+        return f"{self.name.replace('_', ' ')}: {text} (accepts {accepted})"
 
     @property
     def fallback(self) -> str:
@@ -215,8 +215,8 @@ NEEDS_VALUE = frozenset(
     )
 )
 _FALLBACK = {
-    "about": "measured within {tol} of {c}",
-    "roughly": "measured within {tol} of {c}",
+    "about": "within {tol} of {c}",
+    "roughly": "within {tol} of {c}",
 }
 
 
@@ -228,7 +228,7 @@ RULES: dict[str, Rule] = {
             ("is", "was", "gained", "ahead"),
             0.0,
             _rounds_to,
-            "measured rounds to {c}",
+            "the measured value rounds to {c}",
             uses_unit=True,
         ),
         Rule(
@@ -252,35 +252,35 @@ RULES: dict[str, Rule] = {
             ("more than", "over"),
             0.0,
             lambda c, t, u: Interval(_need(c) + t, INF, lo_open=True),
-            "measured > {c}",
+            "the measured value is above {c}",
         ),
         Rule(
             "at_least",
             ("at least",),
             0.0,
             lambda c, t, u: Interval(_need(c) - t, INF),
-            "measured >= {c}",
+            "the measured value is {c} or more",
         ),
         Rule(
             "nearly",
             ("nearly", "almost"),
             0.10,
             lambda c, t, u: Interval(_need(c) * (1 - t), _need(c)),
-            "{c} x (1 - {tol}) <= measured <= {c}",
+            "between {c} less {tol} of it and {c}",
         ),
         Rule(
             "flat",
             ("flat",),
             0.01,
             lambda c, t, u: Interval(-t, t),
-            "|measured| <= {tol}",
+            "a move of at most {tol} either way",
         ),
         Rule(
             "treading_water",
             ("treading water", "going nowhere"),
             0.05,
             lambda c, t, u: Interval(-t, t),
-            "|measured| <= {tol}",
+            "a move of at most {tol} either way",
         ),
         Rule(
             "twice",
@@ -294,7 +294,7 @@ RULES: dict[str, Rule] = {
             ("on a tear", "surging"),
             0.10,
             lambda c, t, u: Interval(t, INF),
-            "measured >= {tol}",
+            "a gain of at least {tol}",
         ),
         Rule(
             "pullback",
@@ -315,35 +315,35 @@ RULES: dict[str, Rule] = {
             ("record", "all-time high"),
             0.0,
             lambda c, t, u: Interval(_need(c) + t, INF, lo_open=True),
-            "measured above the prior record {c}",
+            "above the prior record {c}",
         ),
         Rule(
             "first_time",
             ("for the first time", "first ever"),
             0.0,
             lambda c, t, u: Interval(_need(c) + t, INF, lo_open=True),
-            "measured above {c}, never exceeded before",
+            "above {c}, a level never exceeded before",
         ),
         Rule(
             "below",
             ("below",),
             0.0,
             lambda c, t, u: Interval(-INF, _need(c) - t, hi_open=True),
-            "measured < {c}",
+            "the measured value is below {c}",
         ),
         Rule(
             "exactly",
             ("third", "fifth", "exactly"),
             0.0,
             lambda c, t, u: Interval(_need(c) - t, _need(c) + t),
-            "measured = {c}",
+            "exactly {c}",
         ),
         Rule(
             "above",
             ("above",),
             0.0,
             lambda c, t, u: Interval(_need(c) + t, INF, lo_open=True),
-            "measured > {c}",
+            "the measured value is above {c}",
         ),
     )
 }
