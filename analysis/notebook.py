@@ -448,6 +448,19 @@ class CheckView:
             )
         if r.session_in_progress:
             rows.append(("session", "checked against the final bar of the session in progress"))
+        if r.vintages:
+            rows.append(
+                (
+                    "vintages read",
+                    "; ".join(
+                        f"{v['series']} vintage {v['vintage'] or '(undated)'}, released "
+                        f"{str(v['released'] or v['recorded_at'])[:10]}"
+                        for v in r.vintages
+                    ),
+                )
+            )
+        if r.note:
+            rows.append(("note", r.note))
         return card(f"{self.spec.id}/{self.claim.id}", r.verdict, rows)
 
     def _repr_html_(self) -> str:

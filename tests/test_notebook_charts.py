@@ -246,3 +246,9 @@ def test_a11_draws_the_adds_path_against_the_removes(bench):
     for rows in lines.values():
         at_call = [r["value"] for r in rows if r["session"][:10] == "2025-10-06"]
         assert at_call == [pytest.approx(100.0)] and len(rows) > 100  # rebased at the call
+
+
+def test_the_b09_card_names_the_vintage_and_says_it_came_after_the_article(bench):
+    page = html.unescape(bench.check("B", "B09")._repr_html_())
+    assert "vintages read" in page and "FF3:SMB:A vintage 202412, released 2025-03-01" in page
+    assert "checkable only on data recorded after the article" in page
