@@ -57,7 +57,7 @@ def test_cards_render_html(bench, data_dir):
 
     html = bench.check("A", "A02")._repr_html_()
     verdict = expected("A02", data_dir).verdict  # the verdict the raw files give
-    assert f">{verdict}</span>" in html and "first_time" in html and "2,500" in html
+    assert f">{verdict}</span>" in html and "first time" in html and "2,500" in html
 
 
 def test_a01_marks_the_record_closes_and_the_prior_record(bench, data_dir):
