@@ -74,10 +74,12 @@ def faults(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff lint and format check."""
-    session.install("ruff==0.17.6")
+    """ruff lint and format check, and mypy on the packages (config in pyproject.toml)."""
+    # mypy needs the project's own dependencies to see their types
+    session.install("-e", ".[lint,notebooks]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
 
 
 @nox.session(python=PYTHON)

@@ -113,7 +113,7 @@ class DuckDBBackend(Backend):
     def scan(self, con: ibis.BaseBackend, files: tuple[str, ...], schema: pl.Schema) -> ir.Table:
         if not files:
             return self.upload(con, pl.DataFrame(schema=schema))
-        return con.read_parquet(list(files), table_name=unique_name("tapecheck_events"))  # type: ignore[attr-defined]
+        return con.read_parquet(list(files), table_name=unique_name("tapecheck_events"))
 
     def keep(self, con: ibis.BaseBackend, expr: ir.Table) -> ir.Table:
         return con.create_table(unique_name("tapecheck_kept"), expr, temp=True)
@@ -147,7 +147,7 @@ class SparkBackend(Backend):
 
     @staticmethod
     def _session(con: ibis.BaseBackend) -> Any:
-        return con._session  # type: ignore[attr-defined]
+        return con._session
 
     def _view(self, con: ibis.BaseBackend, frame: Any, cache: bool) -> ir.Table:
         name = unique_name("tapecheck")

@@ -19,6 +19,13 @@ fact shares its ``valid_at`` (a bar is valid at its session's close, an observat
 publication rule): the versions of a fact are either all known at a cut or none is. So the fold
 is computed once per ``recorded_by`` and every cut is a filter.
 
+The fold of everything recorded (``recorded_by=None``, what every as-published check reads) is
+kept by the store itself, as its projection (:mod:`store.projection`, one version per log
+version): on a Delta log the tape scans the projection's files instead of re-folding the log.
+Only a reader who asks what was *recorded* by an earlier time (or a store whose projection
+cannot be read) pays for the fold on the engine. Both give the same rows, in
+:data:`store.projection.COLUMNS`.
+
 Examples
 --------
 >>> import datetime as dt
@@ -43,11 +50,15 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import polars as pl
+from deltalake.exceptions import DeltaError
 
 from analysis.backends import Backend, backend_for, backend_named
 from store import EVENT_SCHEMA
+from store.errors import TapecheckError
 from store.log import EventLog
 from store.memory import MemoryEventLog
+from store.projection import COLUMNS as FOLD_COLUMNS
+from store.projection import SCHEMA as FOLD_SCHEMA
 from store.reference.calendar import session_bounds
 from store.reference.catalog import load_catalog
 from store.reference.clock import NEW_YORK, utc
@@ -110,6 +121,9 @@ class Tape:
     cache
         Keep each fold on the engine (a temporary table on DuckDB, a cached view on Spark) so
         that many queries over one version (the claims engine, notebooks) fold once.
+    projection
+        Read the fold of everything recorded from the store's projection (default). ``False``
+        folds the log on the engine every time: what the projection is checked against.
     """
 
     def __init__(
@@ -120,6 +134,7 @@ class Tape:
         backend: str | None = None,
         con: ibis.BaseBackend | None = None,
         cache: bool = False,
+        projection: bool = True,
     ) -> None:
         self.log = log if log is not None else EventLog.open()
         self.backend: Backend = backend_for(con) if con is not None else backend_named(backend)
@@ -136,6 +151,8 @@ class Tape:
             self._events = self.backend.scan(self.con, snapshot.files, EVENT_SCHEMA)
         self._folds: dict[dt.datetime | None, ir.Table] = {}
         self._ranks: dict[bool, ir.Table] = {}
+        self._projected: ir.Table | None = None
+        self._projection_tried = not projection
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -163,6 +180,10 @@ class Tape:
         fact shares its entity, so this never changes which version wins.
         """
         cut = utc(recorded_by) if recorded_by is not None else None
+        projected = self._projection() if cut is None else None
+        if projected is not None:
+            # already folded and kept by the store: a scan, filtered, is all a query needs
+            return projected if entities is None else _of_entities(projected, entities)
         if self.cache and entities is None:
             if cut not in self._folds:
                 self._folds[cut] = self.keep(self._fold(cut, None))
@@ -184,7 +205,21 @@ class Tape:
             group_by=[facts.stream, facts.key],
             order_by=[ibis.desc(facts.recorded_at), ibis.desc(facts.event_id)],
         )
-        return facts.mutate(_rank=latest).filter(ibis._._rank == 0).drop("_rank")
+        latest_facts = facts.mutate(_rank=latest).filter(ibis._._rank == 0)
+        return latest_facts.select(*FOLD_COLUMNS)
+
+    def _projection(self) -> ir.Table | None:
+        """The store's projection at this tape's version, scanned (``None``: an in-memory log,
+        or a projection that cannot be read or brought up to date, e.g. a read-only copy)."""
+        if not self._projection_tried:
+            self._projection_tried = True
+            if isinstance(self.log, EventLog):
+                try:
+                    snapshot = self.log.projection(self.version)
+                except (OSError, DeltaError, TapecheckError):
+                    return None
+                self._projected = self.backend.scan(self.con, snapshot.files, FOLD_SCHEMA)
+        return self._projected
 
     def facts(
         self,

@@ -55,7 +55,8 @@ class MemoryEventLog(LogReads):
         recorded_at: dt.datetime | None = None,
     ) -> AppendResult:
         """A stream of batches as one commit (see :meth:`store.log.EventLog.append_stream`)."""
-        frames, lines = [], []
+        frames: list[pl.DataFrame] = []
+        lines: list[int] = []
         for frame, rows in batches():
             frames.append(frame)
             lines.extend(rows if rows is not None else range(frame.height))

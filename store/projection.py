@@ -240,7 +240,7 @@ class Projection:
             ],
             how="diagonal_relaxed",
         ).select(*COLUMNS, "_gone")
-        source = source.cast({c: t for c, t in SCHEMA.items()})  # type: ignore[arg-type]
+        source = source.cast({c: t for c, t in SCHEMA.items()})
         values = {_q(c): f"s.{_q(c)}" for c in COLUMNS}
         (
             table.merge(

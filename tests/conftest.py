@@ -116,14 +116,15 @@ def tape_fold(
     version: int | None = None,
     streams: list[str] | None = None,
 ):
-    """The tape's own cold fold (``Tape.facts`` on DuckDB, a version pinned) in the projection's
-    columns, schema and order: what ``log.folded`` must equal."""
+    """The tape's own cold fold (``Tape.facts`` folding the log on DuckDB, a version pinned,
+    never reading the projection) in the projection's columns, schema and order: what
+    ``log.folded`` and the tape's projected reads must equal."""
     import polars as pl
 
     from analysis.tape import Tape
     from store.projection import CLUSTER, SCHEMA
 
-    tape = Tape(log, version=version)
+    tape = Tape(log, version=version, projection=False)
     facts = tape.fold() if known_at is None else tape.facts(known_at)
     if streams is not None:
         facts = facts.filter(facts.stream.isin(streams))

@@ -46,6 +46,43 @@ def test_projection_filtered_at_any_cut_equals_a_cold_fold(history, cuts):
             # the same rows, column for column, as the store's own cold fold
             cold = tape_fold(log, known_at, version=version)
             assert got.equals(cold)
+            # and the tape, which reads the projection for everything recorded, agrees too
+            assert as_map(projected_facts(log, known_at, version)) == as_map(cold)
+
+
+def projected_facts(log: EventLog, known_at: dt.datetime | None, version: int) -> pl.DataFrame:
+    from analysis.tape import Tape
+
+    tape = Tape(log, version=version)
+    return tape.run(tape.fold() if known_at is None else tape.facts(known_at))
+
+
+def test_the_tape_reads_the_projection_and_folds_where_it_cannot(delta_log, tmp_path):
+    from analysis.tape import Tape
+
+    d = dt.date(2025, 3, 3)
+    delta_log.append(batch([session_bar(d, 10.0)]))
+    delta_log.append(batch([session_bar(d, 11.0), session_bar(dt.date(2025, 3, 4), 12.0)]))
+    wanted = as_map(tape_fold(delta_log))
+    tape = Tape(delta_log)
+    projected = tape.fold()
+    # the projection's scan has no window function: nothing is folded on the engine
+    assert "ROW_NUMBER" not in str(tape.con.compile(projected)).upper()
+    assert as_map(tape.run(projected)) == wanted
+    # a store whose projection cannot be read (here: a file where its table should be)
+    broken = EventLog.open(tmp_path / "broken", create=True)
+    broken.append(batch([session_bar(d, 10.0)]))
+    broken.append(batch([session_bar(d, 11.0), session_bar(dt.date(2025, 3, 4), 12.0)]))
+    projection_dir = Projection(broken.root).path
+    for f in sorted(projection_dir.rglob("*"), reverse=True):
+        f.unlink() if f.is_file() else f.rmdir()
+    projection_dir.rmdir()
+    projection_dir.write_text("not a table")
+    fallback = Tape(broken)
+    folded = fallback.fold()
+    assert "ROW_NUMBER" in str(fallback.con.compile(folded)).upper()
+    closes = fallback.run(folded.order_by("valid_at"))["close"].to_list()
+    assert closes == [11.0, 12.0]
 
 
 def test_a_correction_that_moves_valid_at_is_refused(delta_log):

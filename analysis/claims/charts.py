@@ -319,7 +319,7 @@ def _layers(
         sma = sma.filter(pl.col("session").is_between(start, end)).drop_nulls("sma")
         layers.append(_line(sma, f"{check.sessions}-session average", legend, y="sma", dash=True))
     if isinstance(check, m.RecordCount):
-        records = [dt.date.fromisoformat(d) for d in measured.get("record_sessions", [])]  # type: ignore[union-attr]
+        records = [dt.date.fromisoformat(str(d)) for d in _listed(measured, "record_sessions")]
         layers.append(
             _points(
                 prices.filter(pl.col("session").is_in(records)), "record close", legend, y="close"
@@ -585,8 +585,8 @@ def _stretch(
         _line(line, f"relative strength ({judged or check.a + '/' + check.b})", legend),
         _line(line, "its running peak", legend, y="peak", dash=True),
     ]
-    top = float(line["value"].max()) * 1.02
-    low = float(line["value"].min()) * 0.98
+    top = _number(line["value"].max()) * 1.02
+    low = _number(line["value"].min()) * 0.98
     for what, from_key, months_key in (
         ("longest stretch", "longest_from", "longest_months"),
         ("stretch under way", "current_from", "current_months"),
@@ -631,3 +631,14 @@ def _finish(
         .properties(width=WIDTH, height=HEIGHT, title=title)
     )
     return chart.interactive(bind_y=False)
+
+
+def _listed(measured: dict[str, Any], key: str) -> list[Any]:
+    """A list the measurement holds under ``key`` (none: empty)."""
+    value = measured.get(key)
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _number(value: Any) -> float:
+    """A frame's scalar (typed loosely by polars) as a float."""
+    return float(value)

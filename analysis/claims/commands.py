@@ -15,7 +15,6 @@ from rich.table import Table
 
 from analysis.claims import model as m
 from analysis.claims.calls import call_batch, record_calls
-from analysis.claims.charts import claim_chart, save_png
 from analysis.claims.engine import (
     ArticleResult,
     context_for,
@@ -91,6 +90,9 @@ def run_verify(
     if md_path is not None:
         chart_files: dict[str, str] = {}
         if charts:
+            # altair (and the jsonschema stack under it) costs seconds to import: only here
+            from analysis.claims.charts import claim_chart, save_png
+
             chart_dir = md_path.parent / "charts"
             for spec, result in zip(specs, results, strict=True):
                 ctx = context_for(spec, tape)

@@ -15,6 +15,7 @@ hash and first line), the last few sessions for the volume check, counts and a f
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import polars as pl
 
@@ -134,7 +135,7 @@ class BarLedger:
         # Lines that repeat an earlier row exactly: the write pass skips them.
         self.repeated_lines = pl.Series("line", [], dtype=pl.Int64)
         self.in_order = True
-        self._last: object = None
+        self._last: Any = None
         self.rows = 0
         self.repeats = 0
         self._repeated = pl.Series("session", [], dtype=pl.Date)
@@ -186,7 +187,7 @@ class BarLedger:
             not days.is_sorted() or (self._last is not None and days[0] < self._last)
         ):
             self.in_order = False
-        self._last = days.max() if self._last is None else max(self._last, days.max())  # type: ignore[type-var]
+        self._last = days.max() if self._last is None else max(self._last, days.max())
         self.rows += fresh.height
         volume = fresh.get_column("volume")
         self._volumes += volume.len() - volume.null_count()
@@ -270,10 +271,10 @@ class BarLedger:
             out.append(_partial(tail, "the source is known to write its last row intraday"))
         elif self.rows > TRAILING_ROWS:
             vol = tail.get_column("volume")
-            last = vol[-1]
+            last = float(vol[-1] or 0)
             trailing = vol.head(TRAILING_ROWS)
-            median = trailing.filter(trailing > 0).median()
-            if last and median and last < PARTIAL_VOLUME_RATIO * float(median):  # type: ignore[arg-type]
+            median = float(trailing.filter(trailing > 0).median() or 0)  # type: ignore[arg-type]
+            if last and median and last < PARTIAL_VOLUME_RATIO * median:
                 out.append(
                     _partial(
                         tail,

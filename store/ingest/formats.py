@@ -21,7 +21,7 @@ import io
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal
@@ -277,7 +277,7 @@ class SourceReader:
         """Close the file (windows() closes it when it is exhausted)."""
         self._fh.close()
 
-    def windows(self) -> Iterator[TextFile]:
+    def windows(self) -> Generator[TextFile, None, None]:
         """Successive windows of whole lines; the last one has ``at_end`` set.
 
         One block is read ahead, so that the window holding the file's last line knows it.

@@ -191,9 +191,9 @@ def _duplicates(
     if clash.height:
         day = clash.get_column("day").min()
         pair = repeated.filter(pl.col("day") == day).sort("line")
-        a, b = pair.get_column("line")[0], pair.get_column("line")[1]
+        a, b = int(pair.get_column("line")[0]), int(pair.get_column("line")[1])
         raise tf.fail(
-            f"date {day} appears twice with different values (line {a} and line {b})", b, column
+            f"date {day!s} appears twice with different values (line {a} and line {b})", b, column
         )
     kept = rows.unique(subset=["day"], keep="first", maintain_order=True)
     return kept, IngestWarning(
