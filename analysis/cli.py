@@ -130,11 +130,13 @@ def _register_plugins() -> None:
         return
     from analysis.claims.commands import register as register_claims
     from analysis.replay import replay_command
+    from analysis.screen import screen_command
     from analysis.sources import sources_command
     from store.ingest.commands import register as register_ingest
 
     register_ingest(app)
     app.command("replay")(replay_command)
+    app.command("screen")(screen_command)
     app.command("sources")(sources_command)
     register_claims(app)
     _registered.append(True)
