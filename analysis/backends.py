@@ -34,6 +34,7 @@ __all__ = [
     "Backend",
     "backend_for",
     "backend_named",
+    "delta_in_packages",
     "register",
 ]
 
@@ -194,18 +195,21 @@ class SparkBackend(Backend):
         return con._session  # type: ignore[attr-defined]
 
     def reads_delta(self, con: ibis.BaseBackend) -> bool:
-        """Whether this session can read Delta tables natively (delta-spark is available)."""
+        """Whether this session reads Delta tables natively: delta-spark is in
+        ``spark.jars.packages``, or Spark resolves the ``delta`` data source."""
+        packages = self.session(con).conf.get("spark.jars.packages", "") or ""
+        return delta_in_packages(packages) or self.resolves(con, "delta")
+
+    def resolves(self, con: ibis.BaseBackend, source: str) -> bool:
+        """Whether ``spark.read.format(source)`` finds a data source: the JVM is asked the
+        lookup the reader does, so a JAR counts however it got on the class path (``--jars``,
+        ``spark.jars``, a cluster image)."""
         session = self.session(con)
-        packages = session.conf.get("spark.jars.packages", "") or ""
-        if any(p.strip().startswith(DELTA_PACKAGE) for p in packages.split(",")):
-            return True
         try:
-            # the lookup ``spark.read.format("delta")`` does: finds delta-spark on the class
-            # path whichever way it got there (--jars, spark.jars, a cluster image)
             jvm, jsession = session._jvm, session._jsparkSession
             lookup = jvm.org.apache.spark.sql.execution.datasources.DataSource.lookupDataSource
-            lookup("delta", jsession.sessionState().conf())
-        except Exception:  # not found, or no JVM to ask (Spark Connect): read the file list
+            lookup(source, jsession.sessionState().conf())
+        except Exception:  # not found, or no JVM to ask (Spark Connect)
             return False
         return True
 
@@ -243,6 +247,17 @@ class SparkBackend(Backend):
     def upload(self, con: ibis.BaseBackend, frame: pl.DataFrame) -> ir.Table:
         # PySpark 4 takes Arrow directly: types (UTC timestamps, dates) survive, empty or not
         return self._view(con, self.session(con).createDataFrame(frame.to_arrow()), cache=True)
+
+
+def delta_in_packages(packages: str) -> bool:
+    """Whether a ``spark.jars.packages`` value lists delta-spark.
+
+    >>> delta_in_packages("org.apache.hadoop:hadoop-aws:3.4.1,io.delta:delta-spark_2.13:4.0.0")
+    True
+    >>> delta_in_packages("org.apache.hadoop:hadoop-aws:3.4.1")
+    False
+    """
+    return any(p.strip().startswith(DELTA_PACKAGE) for p in packages.split(","))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -5,7 +5,8 @@ record closes has each set this year?") are one query over the tape's bars at th
 partitioned by symbol on the tape's engine (DuckDB, or Spark when the universe outgrows one
 machine). Nothing loops over symbols in Python, and one row per symbol comes back.
 
-Per symbol, as known at the cut:
+Per symbol with closes (quoted, or dividend-adjusted with ``adjusted=True``), as known at the
+cut:
 
 - ``session`` and ``close``: the last close at the cut;
 - ``sma`` and ``above_sma``: the simple average of the last ``sessions`` closes at that
@@ -74,6 +75,7 @@ def screen(
     symbols: list[str] | None = None,
     sessions: int = 200,
     source: str | None = None,
+    adjusted: bool = False,
 ) -> ir.Table:
     """Every symbol's trend and records at one cut, as one lazy query (see the module).
 
@@ -89,9 +91,12 @@ def screen(
         The length of the moving average.
     source
         Read one feed instead of the catalog's preferred ones.
+    adjusted
+        Screen dividend-adjusted closes (total return) instead of quoted ones; symbols whose
+        feeds carry only adjusted closes appear only then.
     """
     day = utc(known_at).astimezone(NEW_YORK).date()
-    bars = tape.bars(known_at, recorded_by, symbols=symbols, source=source)
+    bars = tape.bars(known_at, recorded_by, symbols=symbols, source=source, adjusted=adjusted)
     bars = bars.filter(bars.close.notnull()).select("symbol", "session", "close")
     averaged = sg.moving_average(bars, sessions)
     latest = ibis.row_number().over(group_by=averaged.symbol, order_by=ibis.desc(averaged.session))
@@ -132,6 +137,9 @@ def screen_command(
     sessions: Annotated[
         int, typer.Option("--sessions", min=1, help="Length of the moving average.")
     ] = 200,
+    adjusted: Annotated[
+        bool, typer.Option("--adjusted", help="Dividend-adjusted closes (total return).")
+    ] = False,
     above: Annotated[
         bool, typer.Option("--above", help="Only the symbols closing above their average.")
     ] = False,
@@ -146,9 +154,9 @@ def screen_command(
     cut = parse_cut(known_at, "--known-at")
     rec = parse_cut(recorded_by, "--recorded-by") if recorded_by else None
     tape = Tape(EventLog.open(store), backend=backend)
-    frame = tape.run(screen(tape, cut, rec, symbols=symbols or None, sessions=sessions)).sort(
-        "symbol"
-    )
+    frame = tape.run(
+        screen(tape, cut, rec, symbols=symbols or None, sessions=sessions, adjusted=adjusted)
+    ).sort("symbol")
     if frame.height == 0:
         raise BadInput(f"no price bars known at {cut.isoformat()}", field="--known-at")
     if above:
