@@ -366,8 +366,8 @@ class Workbench:
             symbol,
             known_at,
             recorded_by,
-            then.to_polars().select(cols),
-            now.to_polars().select(cols),
+            self.tape.run(then).select(cols),
+            self.tape.run(now).select(cols),
         )
 
 
