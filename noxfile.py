@@ -1,7 +1,8 @@
 """nox sessions for tapecheck.
 
 Every session installs the project with pip into its own virtualenv, and passes
-``TAPECHECK_DATA`` / ``TAPECHECK_STORE`` through (defaulting them as the CLI does).
+``TAPECHECK_DATA`` / ``TAPECHECK_STORE`` through (defaulting them as the CLI does), and
+``TAPECHECK_REQUIRE_DATA`` (set by CI: tests that need the real data fail instead of skipping).
 """
 
 from __future__ import annotations
@@ -25,19 +26,21 @@ def _env() -> dict[str, str]:
     env = {}
     data = os.environ.get("TAPECHECK_DATA") or str((ROOT.parent / "shared" / "data").resolve())
     env["TAPECHECK_DATA"] = data
-    if os.environ.get("TAPECHECK_STORE"):
-        env["TAPECHECK_STORE"] = os.environ["TAPECHECK_STORE"]
+    for name in ("TAPECHECK_STORE", "TAPECHECK_REQUIRE_DATA"):
+        if os.environ.get(name):
+            env[name] = os.environ[name]
     return env
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The default suite: everything except the slow, spark and notebook suites."""
+    """The default suite: everything but the slow, spark and notebook suites and the longer
+    fault-injection tests (marker `faults`; `nox -s faults` runs the whole fault suite)."""
     session.install("-e", ".[test]")
     session.run(
         "pytest",
         "-m",
-        "not slow and not spark and not notebooks",
+        "not slow and not spark and not notebooks and not faults",
         "-p",
         "no:cacheprovider",
         *session.posargs,
@@ -50,6 +53,22 @@ def slow(session: nox.Session) -> None:
     """Crash and concurrency stress at full size (more kills, more writers)."""
     session.install("-e", ".[test]")
     session.run("pytest", "-m", "slow", *session.posargs, env=_env())
+
+
+@nox.session(python=PYTHON)
+def faults(session: nox.Session) -> None:
+    """Fault injection: forged and deleted log entries, flipped bytes, kill -9 and races
+    during store creation, a full disk (a small tmpfs where `unshare` allows it), a read-only
+    store, markup in names, devices and FIFOs."""
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_faults_*.py")),
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env=_env(),
+    )
 
 
 @nox.session(python=PYTHON)
@@ -118,8 +137,10 @@ def lab(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: ratios against baselines measured in the same run."""
-    session.install("-e", ".[test]")
+    """Benchmarks on the synthetic universe (default sizes S,M; `-- --sizes S,M,L`) and the
+    real-data commands: reports/bench.json and reports/bench.md, ratios against baselines
+    measured in the same run."""
+    session.install("-e", ".[test,bench]")
     session.run("python", "-m", "benchmarks", *session.posargs, env=_env())
 
 

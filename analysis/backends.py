@@ -138,6 +138,8 @@ class DuckDBBackend(Backend):
         con = ibis.duckdb.connect()
         # timestamps are compared in UTC whatever the user's machine is set to
         con.raw_sql("SET TimeZone = 'UTC'")
+        # DuckDB draws a progress bar on long queries; the CLI draws its own
+        con.raw_sql("SET enable_progress_bar = false")
         return con
 
     def scan(self, con: ibis.BaseBackend, files: tuple[str, ...], schema: pl.Schema) -> ir.Table:

@@ -130,13 +130,13 @@ class Panel:
             for i, v in enumerate(self.views)
             for s in symbols
         ]
-        schema = {
-            "view": pl.Int64,
-            "symbol": pl.String,
-            "choice": pl.String,
+        schema: dict[str, pl.DataType] = {
+            "view": pl.Int64(),
+            "symbol": pl.String(),
+            "choice": pl.String(),
             "cut": pl.Datetime("us", "UTC"),
-            "day": pl.Date,
-            "in_progress": pl.Boolean,
+            "day": pl.Date(),
+            "in_progress": pl.Boolean(),
         }
         return self.tape.upload(pl.DataFrame(rows, schema=schema))
 

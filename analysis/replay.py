@@ -15,7 +15,7 @@ from analysis.backends import BACKEND_HELP
 from analysis.files import write_atomically
 from analysis.tape import Tape
 from store import EventLog
-from store.errors import BadInput
+from store.errors import BadInput, clip
 from store.reference.clock import end_of_day
 
 
@@ -26,19 +26,33 @@ def parse_cut(text: str, option: str) -> dt.datetime:
     '2025-10-07T03:59:59.999999+00:00'
     >>> parse_cut("2025-10-06T14:00:00-04:00", "--known-at").isoformat()
     '2025-10-06T18:00:00+00:00'
+    >>> parse_cut("9999-12-31", "--known-at")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    store.errors.BadInput: field '--known-at': '9999-12-31' is out of the range of dates ...
     """
+    shown = clip(repr(text), 100)
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
             return end_of_day(day)
         ts = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except OverflowError:
+        raise BadInput(
+            f"{shown} is out of the range of dates (its end of day in New York is past "
+            "9999-12-31 UTC)",
+            field=option,
+        ) from None
     except ValueError:
-        raise BadInput(f"{text!r} is not an ISO date or datetime", field=option) from None
+        raise BadInput(f"{shown} is not an ISO date or datetime", field=option) from None
     if ts.tzinfo is None:
         raise BadInput(
-            f"{text!r} has no UTC offset; write e.g. {text}-04:00 or {text}Z", field=option
+            f"{shown} has no UTC offset; write e.g. {clip(text, 40)}-04:00 or {clip(text, 40)}Z",
+            field=option,
         )
-    return ts.astimezone(dt.UTC)
+    try:
+        return ts.astimezone(dt.UTC)
+    except OverflowError:
+        raise BadInput(f"{shown} is out of the range of dates in UTC", field=option) from None
 
 
 def replay_frames(
@@ -111,7 +125,8 @@ def replay_command(
         if kind == "bars"
         else ["period", "feed", "value", "unit", "valid_at"]
     )
-    table = Table(title=title, caption=f"{frame.height:,} {kind}; last {min(last, frame.height)}")
+    caption = f"{frame.height:,} {kind}; last {min(last, frame.height)}"
+    table = Table(title=title)
     for col in columns:
         table.add_column(col, justify="left" if col in ("session", "feed", "period") else "right")
     for row in frame.tail(last).iter_rows(named=True):
@@ -119,10 +134,11 @@ def replay_command(
     if live is not None and live.height:
         row = live.row(0, named=True)
         table.add_row(*(_fmt(row[c]) for c in columns), style="yellow")
-        table.caption += (
+        caption += (
             f"; yellow: session {row['session']} in progress at the cut (its final bar, "
             "not part of the closed tape)"
         )
+    table.caption = caption
     console.print(table)
 
 

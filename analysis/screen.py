@@ -189,6 +189,11 @@ def screen_command(
     console.print(table)
 
 
+def register(app: typer.Typer) -> None:
+    """Attach ``tapecheck screen`` to the ``tapecheck`` app."""
+    app.command("screen")(screen_command)
+
+
 def _fmt(column: str, value: object) -> str:
     if value is None:
         return ""

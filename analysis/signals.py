@@ -49,20 +49,26 @@ from store.reference.calendar import weekly_calendar
 __all__ = [
     "close_on_or_before",
     "consecutive_weekly_closes_above",
+    "daily_moves",
     "factor_premia",
     "fall_from",
     "first_close_above",
     "first_high_above",
     "group_medians",
+    "growth_from_returns",
     "implied_upside",
+    "last_session_within",
     "longest_below_peak",
     "ma_crossings",
     "max_drawdown",
+    "month_end_closes",
     "month_to_date_return",
     "moving_average",
     "observation_change",
+    "observation_on_or_before",
     "peak",
     "period_return",
+    "pinned",
     "pullback_after",
     "rate_changes",
     "record_closes",
@@ -71,9 +77,12 @@ __all__ = [
     "relative_return",
     "relative_strength",
     "return_ratio",
+    "session_bar",
+    "streak",
     "target_met",
     "target_touched",
     "trailing_return",
+    "trough",
     "underperformance_under_way",
     "weekly_closes",
     "window_return",
@@ -388,6 +397,91 @@ def _level(t: ir.Table, level: float | Deferred) -> ir.Value:
     return level.resolve(t) if isinstance(level, Deferred) else ibis.literal(float(level))
 
 
+def trough(
+    bars: ir.Table, field: Field = "close", *, start: Day | None = None, end: Day | None = None
+) -> ir.Table:
+    """The lowest ``field`` within ``[start, end]`` and the first session it was reached:
+    ``symbol, [view,] trough, trough_session, sessions``.
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> bars = example_bars(closes=[10, 12, 9, 11, 8, 13])
+    >>> t = trough(bars, start=dt.date(2025, 1, 2)).to_polars()
+    >>> t["trough"].item(), t["trough_session"].item()
+    (8.0, datetime.date(2025, 1, 7))
+    """
+    t = _within(bars.filter(bars[field].notnull()), start, end)
+    w = ibis.window(group_by=[t[k] for k in _keys(t)])
+    t = t.mutate(trough=t[field].min().over(w), sessions=t[field].count().over(w))
+    at_low = t.filter(t[field] == t.trough)
+    low = _first(at_low, at_low.session)
+    return low.select(*_keys(low), "trough", trough_session=low.session, sessions=low.sessions)
+
+
+def session_bar(bars: ir.Table, day: Day) -> ir.Table:
+    """The bar of the session ``day`` itself, with the previous close (``previous_close``) and
+    the session's move (``move`` = close / previous close - 1); no row when ``day`` has no bar.
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> b = session_bar(example_bars(), dt.date(2025, 1, 6)).to_polars()
+    >>> b["previous_close"].item(), round(b["move"].item(), 4)
+    (101.0, 0.0297)
+    """
+    t = bars.mutate(previous_close=bars.close.lag().over(_by(bars)))
+    t = t.filter(t.session == _day(t, day))
+    return t.mutate(move=t.close / t.previous_close - 1)
+
+
+def daily_moves(bars: ir.Table, *, start: Day | None = None, end: Day | None = None) -> ir.Table:
+    """Each session's close-to-close move within ``[start, end]``, ranked: ``gain_rank`` 1 is
+    the biggest gain of the window, ``loss_rank`` 1 the biggest loss; ``sessions`` counts the
+    window's moves ("the worst day of the year", "the biggest gain since March").
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> m = daily_moves(example_bars(closes=[100, 102, 99, 104, 103, 110])).order_by("session")
+    >>> m.to_polars().select("session", "gain_rank", "loss_rank").rows()[-1]
+    (datetime.date(2025, 1, 8), 1, 5)
+    """
+    t = bars.mutate(move=bars.close / bars.close.lag().over(_by(bars)) - 1)
+    t = _within(t.filter(t.move.notnull()), start, end)
+    keys = [t[k] for k in _keys(t)]
+    return t.mutate(
+        gain_rank=ibis.rank().over(group_by=keys, order_by=ibis.desc(t.move)) + 1,
+        loss_rank=ibis.rank().over(group_by=keys, order_by=t.move) + 1,
+        sessions=t.move.count().over(ibis.window(group_by=keys)),
+    )
+
+
+def streak(bars: ir.Table, day: Day) -> ir.Table:
+    """The run of same-signed moves ending on session ``day``: ``direction`` (``up``,
+    ``down`` or ``flat``) and ``length`` in sessions ("a third straight gain" has length 3).
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> s = streak(example_bars(closes=[100, 99, 100, 101, 102, 103]), dt.date(2025, 1, 8))
+    >>> s.to_polars().select("direction", "length").row(0)
+    ('up', 4)
+    """
+    t = bars.mutate(_previous=bars.close.lag().over(_by(bars)))
+    t = t.filter(t._previous.notnull(), t.session <= _day(t, day))
+    move = t.close - t._previous
+    t = t.mutate(direction=(move > 0).ifelse("up", (move < 0).ifelse("down", "flat")))
+    # each change of direction starts a new run (one window per step: engines refuse nesting)
+    t = t.mutate(_prior=t.direction.lag().over(_by(t)))
+    t = t.mutate(_new=(t._prior.isnull() | (t._prior != t.direction)).cast("int64"))
+    t = t.mutate(_run=t._new.sum().over(_cumulative(t)))
+    keys = [t[k] for k in _keys(t)]
+    t = t.mutate(length=t.session.count().over(ibis.window(group_by=[*keys, t._run])))
+    last = _first(t, ibis.desc(t.session))
+    return last.select(*_keys(last), "session", "direction", "length")
+
+
 def _first_above(
     bars: ir.Table, column: str, level: float | Deferred, start: Day | None, end: Day | None
 ) -> ir.Table:
@@ -446,7 +540,7 @@ def weekly_closes(bars: ir.Table) -> ir.Table:
 
 
 def consecutive_weekly_closes_above(
-    bars: ir.Table, level: float, weeks: int, *, start: Day | None = None
+    bars: ir.Table, level: float | Deferred, weeks: int, *, start: Day | None = None
 ) -> ir.Table:
     """The first weekly close that completes ``weeks`` consecutive weekly closes above
     ``level`` (from ``start`` on); ``run_start`` is the first week of that run.
@@ -459,7 +553,7 @@ def consecutive_weekly_closes_above(
     (datetime.date(2025, 1, 17), datetime.date(2025, 1, 24))
     """
     wk = _within(weekly_closes(bars), start, None)
-    above = wk.close > level
+    above = wk.close > _level(wk, level)
     # each weekly close at or below the level starts a new run
     wk = wk.mutate(_above=above, _run=(~above).cast("int64").sum().over(_cumulative(wk)))
     keys = [wk[k] for k in _keys(wk)]
@@ -649,6 +743,85 @@ def fall_from(bars: ir.Table, reference: Day, until: Day) -> ir.Table:
     )
 
 
+def month_end_closes(bars: ir.Table) -> ir.Table:
+    """The last close of each calendar month (a month still under way has its latest close),
+    with ``month`` (the month's first day).
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> m = month_end_closes(example_bars()).order_by("session").to_polars()
+    >>> m.select("session", "close").rows()
+    [(datetime.date(2024, 12, 31), 100.0), (datetime.date(2025, 1, 8), 108.0)]
+    """
+    t = bars.mutate(month=bars.session.truncate("M"))
+    last = _first(t, ibis.desc(t.session), keys=(*_keys(t), "month"))
+    return last.select(*_keys(last), "month", "session", "close")
+
+
+def growth_from_returns(obs: ir.Table, series: str) -> ir.Table:
+    """A growth index from a series of period returns in percent (monthly portfolio returns):
+    ``close`` is 1 compounded through each period, ``session`` the period's last day, and
+    ``symbol`` the series id, so price signals (relative strength) read it like bars.
+
+    Examples
+    --------
+    >>> obs = ibis.memtable({"series": ["S"] * 3, "period": ["2000-01", "2000-02", "2000-03"],
+    ...                      "value": [10.0, -10.0, 5.0]})
+    >>> g = growth_from_returns(obs, "S").order_by("session").to_polars()
+    >>> [round(x, 4) for x in g["close"]], g["session"][0]
+    ([1.1, 0.99, 1.0395], datetime.date(2000, 1, 31))
+    """
+    t = obs.filter(obs.series == series)
+    w = _by(t, SERIES_KEYS, order="period", rows=(None, 0))
+    first_day = (t.period + "-01").cast("date")
+    t = t.mutate(
+        session=(first_day + ibis.interval(months=1)).cast("date") - ibis.interval(days=1),
+        close=(1 + t.value / 100).ln().sum().over(w).exp(),
+    )
+    return t.select(
+        *_keys(t, ("view",)), symbol=t.series, session=t.session.cast("date"), close=t.close
+    )
+
+
+def last_session_within(
+    bars: ir.Table, field: Field, low: float, high: float, *, end: Day | None = None
+) -> ir.Table:
+    """The last session on or before ``end`` whose ``field`` lay within ``[low, high]``: where
+    in the price history a cited level comes from ("resistance around 2,466").
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> last_session_within(example_bars(), "high", 105.5, 106.5).to_polars()["session"].item()
+    datetime.date(2025, 1, 6)
+    """
+    t = _within(bars.filter(bars[field] >= low, bars[field] <= high), None, end)
+    return _first(t, ibis.desc(t.session))
+
+
+def pinned(
+    bars: ir.Table, sessions: int, band: float, *, start: Day | None = None, end: Day | None = None
+) -> ir.Table:
+    """The first session within ``[start, end]`` that ends ``sessions`` sessions whose closes all
+    lay within ``band`` of each other (highest / lowest - 1): a price held by a pending deal
+    (a cash takeover bid pins a stock near the offer). No row when the price moved freely.
+
+    Examples
+    --------
+    >>> from analysis.examples import example_bars
+    >>> flat = example_bars(closes=[100, 110, 100.5, 100.2, 100.4, 100.1])
+    >>> pinned(flat, 4, 0.01).to_polars()["session"].item()
+    datetime.date(2025, 1, 8)
+    """
+    t = _within(bars, start, end)
+    w = _by(t, rows=(-(sessions - 1), 0))
+    t = t.mutate(_hi=t.close.max().over(w), _lo=t.close.min().over(w), _n=t.close.count().over(w))
+    held = t.filter(t._n == sessions, t._hi / t._lo - 1 <= band)
+    held = _first(held, held.session)
+    return held.select(*_keys(held), "session", range_low="_lo", range_high="_hi")
+
+
 # -- targets --------------------------------------------------------------------------------
 
 
@@ -781,6 +954,22 @@ def rate_changes(obs: ir.Table, series: str) -> ir.Table:
     changed = t.filter(t.previous.notnull() & (t.value != t.previous))
     change = ((changed.value - changed.previous) * 100).round(2)
     return changed.mutate(change_bp=change, direction=(change < 0).ifelse("cut", "hike"))
+
+
+def observation_on_or_before(obs: ir.Table, series: str, day: Day) -> ir.Table:
+    """A series' last value on or before ``day`` (periods are ISO dates or months).
+
+    Examples
+    --------
+    >>> from analysis.examples import example_rates
+    >>> o = observation_on_or_before(example_rates(), "FRED:DFEDTARU", dt.date(2024, 9, 19))
+    >>> o.to_polars().select("period", "value").row(0)
+    ('2024-09-19', 5.0)
+    """
+    t = obs.filter(obs.series == series)
+    t = t.mutate(_day=(t.period.length() == 7).ifelse(t.period + "-01", t.period).cast("date"))
+    upto = t.filter(t._day <= _day(t, day))
+    return _first(upto, ibis.desc(upto._day), keys=SERIES_KEYS).drop("_day")
 
 
 def observation_change(obs: ir.Table, series: str, after: Day, through: Day) -> ir.Table:

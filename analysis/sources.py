@@ -29,6 +29,7 @@ import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from analysis.tape import Tape
 from store.events import EventType
@@ -282,23 +283,23 @@ def sources_command(
     if overview.height == 0:
         spec = load_catalog().entry(symbol)
         hint = " (in the catalog: run `tapecheck ingest`)" if spec else ""
-        console.print(f"no sources of {symbol} in the store{hint}")
+        console.print(Text(f"no sources of {symbol} in the store{hint}"))
         return
-    feeds = Table(title=f"sources of {symbol}")
+    feeds = Table(title=Text(f"sources of {symbol}"))
     for name in ("feed", "first", "last", "rows", "adjusted", "rank", "rank adj."):
         # Names, dates and numbers never wrap; the notes column takes what width is left.
         feeds.add_column(name, justify="right" if name == "rows" else "left", no_wrap=True)
     feeds.add_column("notes", overflow="fold", ratio=1)
     for row in overview.iter_rows(named=True):
         feeds.add_row(
-            row["feed"],
+            Text(row["feed"]),
             row["first"],
             row["last"],
             f"{row['rows']:,}",
             "yes" if row["adjusted"] else "no",
             str(row["rank"] or ""),
             str(row["rank_adjusted"] or ""),
-            row["notes"],
+            Text(row["notes"] or ""),
         )
     console.print(feeds)
     diffs = compare_sources(
@@ -314,9 +315,9 @@ def sources_command(
         table.add_row(
             row["session"],
             row["field"] + (" (daily return)" if returns else ""),
-            row["feed_a"],
+            Text(row["feed_a"]),
             f"{row['value_a']:.6g}",
-            row["feed_b"],
+            Text(row["feed_b"]),
             f"{row['value_b']:.6g}",
             f"{row['difference']:.3g}",
         )
@@ -324,6 +325,10 @@ def sources_command(
     if diffs.height > limit:
         console.print(f"... {diffs.height - limit:,} more (use --limit)")
     console.print(
-        f"{diffs.height:,} disagreement(s) across {overview.height} source(s) of {symbol}",
-        highlight=False,
+        Text(f"{diffs.height:,} disagreement(s) across {overview.height} source(s) of {symbol}")
     )
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``tapecheck sources`` to the ``tapecheck`` app."""
+    app.command("sources")(sources_command)

@@ -167,7 +167,7 @@ class Tape:
             if cut not in self._folds:
                 self._folds[cut] = self.keep(self._fold(cut, None))
             return self._folds[cut]
-        if self.cache:
+        if self.cache and entities is not None:
             return _of_entities(self.fold(recorded_by), entities)
         return self._fold(cut, entities)
 

@@ -17,22 +17,68 @@ facts known at a cut are folded from the log by :mod:`analysis.tape`.
 [4.25]
 """
 
-from store.errors import BadInput, ConcurrencyExhausted, NotAStore, StoreMissing, TapecheckError
-from store.events import (
-    EVENT_SCHEMA,
-    AnalystCall,
-    EventType,
-    Observation,
-    PriceBar,
-    Retraction,
-    batch,
-    call_stream,
-    observations_frame,
-    price_bars_frame,
-)
-from store.fsck import FsckReport, fsck
-from store.log import AppendResult, EventLog, Snapshot
-from store.memory import MemoryEventLog
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from store.errors import (
+        BadInput,
+        ConcurrencyExhausted,
+        NotAStore,
+        StoreMissing,
+        TapecheckError,
+    )
+    from store.events import (
+        EVENT_SCHEMA,
+        AnalystCall,
+        EventType,
+        Observation,
+        PriceBar,
+        Retraction,
+        batch,
+        call_stream,
+        observations_frame,
+        price_bars_frame,
+    )
+    from store.fsck import FsckReport, fsck
+    from store.log import AppendResult, EventLog, Snapshot
+    from store.memory import MemoryEventLog
+
+# Names are imported on first use (PEP 562): ``from store.errors import ...`` in the CLI must
+# not pull in Polars, Delta Lake and pyarrow just to print ``--help``.
+_HOME = {
+    **dict.fromkeys(
+        ("BadInput", "ConcurrencyExhausted", "NotAStore", "StoreMissing", "TapecheckError"),
+        "store.errors",
+    ),
+    **dict.fromkeys(
+        (
+            "EVENT_SCHEMA",
+            "AnalystCall",
+            "EventType",
+            "Observation",
+            "PriceBar",
+            "Retraction",
+            "batch",
+            "call_stream",
+            "observations_frame",
+            "price_bars_frame",
+        ),
+        "store.events",
+    ),
+    **dict.fromkeys(("FsckReport", "fsck"), "store.fsck"),
+    **dict.fromkeys(("AppendResult", "EventLog", "Snapshot"), "store.log"),
+    "MemoryEventLog": "store.memory",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        value = getattr(importlib.import_module(_HOME[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'store' has no attribute {name!r}")
+
 
 __all__ = [
     "EVENT_SCHEMA",

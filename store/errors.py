@@ -48,5 +48,25 @@ class StoreMissing(TapecheckError):
     """A read was asked of a store that has not been created yet."""
 
 
+class StoreDamaged(TapecheckError):
+    """The store's files do not match what its log recorded; readers stop and point at fsck."""
+
+
 class ConcurrencyExhausted(TapecheckError):
     """Optimistic-concurrency retries ran out; nothing was committed by this append."""
+
+
+def clip(text: object, limit: int = 200) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out.
+
+    Error lines quote values from the input; a 5 MB cell must not become a 5 MB line.
+
+    >>> clip("x" * 500, 10)
+    'xxxxxxxxxx… (490 more characters)'
+    >>> clip("short")
+    'short'
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"

@@ -158,7 +158,9 @@ def validate_batch(
     bad = _first(frame.get_column("key").str.len_chars() == 0)
     if bad is not None:
         _fail("is empty", bad, "key", file, lines)
-    _check_names(frame, pl.Series([True] * frame.height), "stream", stream_problem, file, lines)
+    _check_names(
+        frame, pl.repeat(True, frame.height, eager=True), "stream", stream_problem, file, lines
+    )
 
     types = frame.get_column("event_type")
     for etype, fields in REQUIRED_FIELDS.items():
@@ -300,11 +302,15 @@ def _check_retractions(
 
 
 def _check_duplicates(frame: pl.DataFrame, file: str | None, lines: list[int] | None) -> None:
-    facts = frame.with_row_index("_row").filter(pl.col("event_type") != EventType.RETRACTION.value)
+    is_fact = pl.col("event_type") != EventType.RETRACTION.value
     # Two events for the same fact in one batch would leave "the latest" undefined, since both
     # are recorded at the same instant: refuse them unless they are the very same event.
-    if not facts.select(pl.struct("stream", "key").is_duplicated().any()).item():
+    # Distinct 64-bit hashes prove distinct keys; only a batch whose hashes repeat (a real
+    # duplicate, or a collision) pays for the exact check below.
+    keys = frame.select("stream", "key", "event_type").filter(is_fact)
+    if keys.select(pl.struct("stream", "key").hash().n_unique()).item() == keys.height:
         return
+    facts = frame.with_row_index("_row").filter(is_fact)
     dupes = (
         facts.unique(subset=[c for c in frame.columns if c not in ("source",)], keep="first")
         .filter(pl.struct("stream", "key").is_duplicated())
@@ -321,6 +327,78 @@ def _check_duplicates(frame: pl.DataFrame, file: str | None, lines: list[int] | 
             f"(also at {'line' if lines is not None else 'row'} {where})",
             other["_row"],
             "key",
+            file,
+            lines,
+        )
+
+
+def check_against_log(
+    new: pl.DataFrame,
+    prior: pl.DataFrame,
+    *,
+    file: str | None = None,
+    lines: list[int] | None = None,
+) -> None:
+    """Check events not yet in the log against the versions the log already holds.
+
+    ``new`` carries ``_row``, each event's row in the batch; ``prior`` holds every logged event
+    of the batch's keys (``stream, key, valid_at, event_id, event_type``).
+
+    - Every version of a fact shares its ``valid_at``: a correction restates a fact, it does
+      not move it in time. This is what makes an as-of cut of the projection equal to a fold
+      of the log (see :mod:`store.projection`).
+    - A retraction names an event of its own stream and key, in the log or in the batch.
+
+    Raises
+    ------
+    BadInput
+        Naming the row and the field (``valid_at`` or ``retracts``).
+    """
+    retraction = EventType.RETRACTION.value
+    facts = new.filter(pl.col("event_type") != retraction)
+    logged = prior.filter(pl.col("event_type") != retraction)
+    if facts.height and logged.height:
+        moved = (
+            facts.select("_row", "stream", "key", "valid_at")
+            .join(
+                logged.select("stream", "key", pl.col("valid_at").alias("logged_valid_at")),
+                on=["stream", "key"],
+            )
+            .filter(pl.col("valid_at") != pl.col("logged_valid_at"))
+            .sort("_row")
+        )
+        if moved.height:
+            bad = moved.row(0, named=True)
+            _fail(
+                f"{bad['stream']} {bad['key']} is logged as valid at "
+                f"{bad['logged_valid_at'].isoformat()}; a new version of a fact keeps its "
+                "valid_at (retract it and record the fact under its own key instead)",
+                bad["_row"],
+                "valid_at",
+                file,
+                lines,
+            )
+    retractions = new.filter(pl.col("event_type") == retraction)
+    if retractions.height == 0:
+        return
+    # a retraction may name any event of its key, another retraction included (which leaves
+    # the fold as it was: retractions are final)
+    targets = pl.concat(
+        [prior.select("stream", "key", "event_id"), new.select("stream", "key", "event_id")]
+    )
+    orphans = retractions.join(
+        targets,
+        left_on=["stream", "key", "retracts"],
+        right_on=["stream", "key", "event_id"],
+        how="anti",
+    ).sort("_row")
+    if orphans.height:
+        bad = orphans.row(0, named=True)
+        _fail(
+            f"retracts {bad['retracts']}, which is no event of {bad['stream']} {bad['key']} "
+            "in the log or the batch",
+            bad["_row"],
+            "retracts",
             file,
             lines,
         )

@@ -36,14 +36,23 @@ def delta_log(tmp_path: Path) -> EventLog:
     return EventLog.open(tmp_path / "store", create=True)
 
 
+REQUIRE_DATA_ENV = "TAPECHECK_REQUIRE_DATA"
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """The real market data (TAPECHECK_DATA); tests that need it skip when it is absent."""
+    """The real market data (TAPECHECK_DATA); tests that need it skip when it is absent, and
+    fail instead when ``TAPECHECK_REQUIRE_DATA=1`` (CI sets it: a green run means they ran)."""
+    import os
+
     from store.config import data_path
 
     path = data_path()
     if not (path / "prices").is_dir():
-        pytest.skip(f"real data not found at {path} (set TAPECHECK_DATA)")
+        message = f"real data not found at {path} (set TAPECHECK_DATA)"
+        if os.environ.get(REQUIRE_DATA_ENV, "") not in ("", "0"):
+            pytest.fail(f"{message}; {REQUIRE_DATA_ENV} is set, so this is a failure")
+        pytest.skip(message)
     return path
 
 
@@ -55,6 +64,16 @@ def real_log(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> EventL
     log = EventLog.open(tmp_path_factory.mktemp("real") / "store", create=True)
     ingest_catalog(log, data_dir)
     return log
+
+
+@pytest.fixture(scope="session")
+def verified(real_log: EventLog):
+    """Every article evaluated once per test session (this also records the specs' calls):
+    claim results by id, and article results by article id."""
+    from analysis.claims.commands import run_verify
+
+    results = run_verify(real_log, None, charts=False)
+    return {c.id: c for r in results for c in r.claims}, {r.spec.id: r for r in results}
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +96,28 @@ def run_tapecheck(*args: str, store: Path | None = None, timeout: int = 300):
         text=True,
         timeout=timeout,
     )
+
+
+def tape_fold(
+    log: EventLog,
+    known_at: dt.datetime | None = None,
+    *,
+    version: int | None = None,
+    streams: list[str] | None = None,
+):
+    """The tape's own cold fold (``Tape.facts`` on DuckDB, a version pinned) in the projection's
+    columns, schema and order: what ``log.folded`` must equal."""
+    import polars as pl
+
+    from analysis.tape import Tape
+    from store.projection import CLUSTER, SCHEMA
+
+    tape = Tape(log, version=version)
+    facts = tape.fold() if known_at is None else tape.facts(known_at)
+    if streams is not None:
+        facts = facts.filter(facts.stream.isin(streams))
+    frame = tape.run(facts.select(*SCHEMA.names()))
+    return frame.cast(dict(SCHEMA)).sort(list(CLUSTER)).select(pl.col(SCHEMA.names()))
 
 
 # -- the Spark parity suite (marker ``spark``; nox -s spark) -----------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.claims.loader import load_article
-from analysis.claims.model import PeriodReturn, Window
+from analysis.claims.model import PeriodReturn
 from store import BadInput
 
 GOOD = """\
@@ -39,7 +39,7 @@ def write(tmp_path, text):
 def test_a_good_spec_loads_into_frozen_typed_nodes(tmp_path):
     spec = load_article(write(tmp_path, GOOD))
     check = spec.claims[0].check
-    assert isinstance(check, PeriodReturn) and check.window == Window(kind="ytd")
+    assert isinstance(check, PeriodReturn) and check.window.kind == "ytd"
     with pytest.raises(Exception, match="frozen"):
         check.value = 0.2
 
@@ -77,3 +77,114 @@ def test_bad_specs_name_file_line_and_field(tmp_path, old, new, line, needle):
 def test_a_directory_is_not_a_spec(tmp_path):
     with pytest.raises(BadInput, match="directory"):
         load_article(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle"),
+    [
+        # a rule without the figure it compares against
+        ("      value: 0.12\n", "", "compares against a claimed figure"),
+        # a predicate that always needs a level
+        (
+            "      predicate: period_return\n      symbol: ^RUT\n      window: ytd\n"
+            "      rule: more_than\n      value: 0.12\n",
+            "      predicate: first_above\n      symbol: ^RUT\n",
+            "first_above compares against a claimed figure",
+        ),
+        # an option the predicate cannot honour
+        ("      window: ytd\n", "      window: sessions:1\n      ending: 2025-10-01\n", "ending"),
+        # nonsense measurements
+        ("      window: ytd\n", "      window: sessions:0\n", "holds no session"),
+        ("      window: ytd\n", "      window: years:5000\n", "before any market data"),
+        (
+            "      window: ytd\n",
+            "      window: between:2025-03-01..2025-01-01\n",
+            "ends on or before it starts",
+        ),
+        ("      value: 0.12\n", "      value: .nan\n", "not a finite number"),
+        ("      value: 0.12\n", "      stated: 12%\n      value: 0.2\n", "disagrees"),
+        ("      value: 0.12\n", "      stated: twelve\n", "not a figure"),
+        ("      window: ytd\n", "      window: last fortnight\n", "not understood"),
+    ],
+)
+def test_spec_errors_name_the_claim_and_field(tmp_path, old, new, needle):
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(BadInput) as info:
+        load_article(path)
+    text = str(info.value)
+    assert needle in text and "claim T01" in text and str(path) in text, text
+    assert info.value.row is not None and info.value.field.startswith("claims.0")
+
+
+def test_an_unquoted_time_is_refused_with_a_hint(tmp_path):
+    path = write(tmp_path, GOOD.replace("basis: given}", "basis: given, time: 11:00}"))
+    with pytest.raises(BadInput, match=r'base 60; quote it: "11:00"') as info:
+        load_article(path)
+    assert info.value.row == 4
+
+
+def test_an_unquoted_yaml_boolean_key_is_refused(tmp_path):
+    path = write(
+        tmp_path, GOOD.replace("      window: ytd\n", "      window: ytd\n      on: Monday\n")
+    )
+    with pytest.raises(BadInput, match="quote it") as info:
+        load_article(path)
+    assert info.value.row == 13
+
+
+def test_an_invalid_unquoted_date_is_one_line(tmp_path):
+    path = write(tmp_path, GOOD.replace("date: 2025-10-06", "date: 2025-02-30"))
+    with pytest.raises(BadInput, match="bad value"):
+        load_article(path)
+
+
+def test_a_reversed_publication_window_is_refused(tmp_path):
+    path = write(
+        tmp_path,
+        GOOD.replace("basis: given}", "basis: given, window: 2025-12-31..2025-09-01}"),
+    )
+    with pytest.raises(BadInput, match="ends before it starts"):
+        load_article(path)
+
+
+def test_deep_nesting_and_huge_specs_are_refused_unread(tmp_path):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 500 + "]" * 500 + "\n")
+    with pytest.raises(BadInput, match="nested too deep"):
+        load_article(deep)
+    big = tmp_path / "big.yaml"
+    big.write_text(GOOD + "#" * 1_100_000 + "\n")
+    with pytest.raises(BadInput, match="at most 1,000,000 bytes"):
+        load_article(big)
+
+
+def test_a_scored_predicate_in_an_as_published_claim_names_the_line(tmp_path):
+    path = write(
+        tmp_path,
+        GOOD.replace(
+            "      predicate: period_return\n      symbol: ^RUT\n      window: ytd\n"
+            "      rule: more_than\n      value: 0.12\n",
+            "      predicate: drawdown_within\n      symbol: ^RUT\n      weeks: 6\n",
+        ),
+    )
+    with pytest.raises(BadInput, match="claim T01: predicate 'drawdown_within' is scored"):
+        load_article(path)
+
+
+def test_an_unknown_symbol_exits_2_and_suggests_the_known_one(tmp_path):
+    from conftest import run_tapecheck
+
+    from store import EventLog
+
+    store = tmp_path / "store"
+    EventLog.open(store, create=True)
+    path = write(tmp_path, GOOD.replace("symbol: ^RUT", "symbol: RUT"))
+    before = sorted(p.name for p in store.rglob("*"))
+    proc = run_tapecheck("verify", str(path), "--no-charts", store=store)
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert "unknown series 'RUT'" in lines[0] and "^RUT" in lines[0] and "claim T01" in lines[0]
+    assert "line 10" in lines[0] or "line 9" in lines[0]
+    assert sorted(p.name for p in store.rglob("*")) == before  # nothing written

@@ -32,9 +32,12 @@ def marked(spec: dict, color: str) -> list[str]:
     return []
 
 
-def test_cards_render_html(bench):
+def test_cards_render_html(bench, data_dir):
+    from claim_oracles import expected
+
     html = bench.check("A", "A02")._repr_html_()
-    assert "consistent_intraday" in html and "first_time" in html and "2500" in html
+    verdict = expected("A02", data_dir).verdict  # the verdict the raw files give
+    assert f">{verdict}</span>" in html and "first_time" in html and "2,500" in html
 
 
 def test_a01_marks_the_record_closes_the_signal_finds(bench):

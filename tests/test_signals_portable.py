@@ -49,9 +49,16 @@ EXPRESSIONS = {
     "observation_change": lambda: sg.observation_change(
         example_rates(), "FRED:DFEDTARU", dt.date(2024, 9, 17), D
     ),
+    "month_end_closes": lambda: sg.month_end_closes(A),
+    "growth_from_returns": lambda: sg.growth_from_returns(MONTHLY, "S"),
+    "last_session_within": lambda: sg.last_session_within(A, "high", 2460, 2470, end=D),
+    "pinned": lambda: sg.pinned(A, 20, 0.02, start=dt.date(2024, 12, 31)),
     # a panel of several views, with per-view dates given as columns
     "period_return over views": lambda: sg.period_return(VIEWS, ibis._.after, ibis._.day),
 }
+MONTHLY = ibis.memtable(
+    {"series": ["S", "S"], "period": ["2000-01", "2000-02"], "value": [1.0, -2.0]}
+)
 VIEWS = example_bars().mutate(
     view=ibis.literal(1), after=ibis.literal(dt.date(2024, 12, 31)), day=ibis.literal(D)
 )

@@ -149,14 +149,16 @@ def build(history: list) -> list[tuple[pl.DataFrame, dt.datetime]]:
     return batches
 
 
-def naive_fold(rows: list[dict], known_at: dt.datetime, recorded_by: dt.datetime | None) -> dict:
+def naive_fold(
+    rows: list[dict], known_at: dt.datetime | None, recorded_by: dt.datetime | None
+) -> dict:
     visible = [r for r in rows if recorded_by is None or r["recorded_at"] <= recorded_by]
     retracted = {r["retracts"] for r in visible if r["event_type"] == "Retraction"}
     latest: dict[tuple[str, str], dict] = {}
     for r in visible:
         if r["event_type"] == "Retraction" or r["event_id"] in retracted:
             continue
-        if r["valid_at"] > known_at:
+        if known_at is not None and r["valid_at"] > known_at:
             continue
         k = (r["stream"], r["key"])
         if k not in latest or (r["recorded_at"], r["event_id"]) > (
@@ -165,6 +167,16 @@ def naive_fold(rows: list[dict], known_at: dt.datetime, recorded_by: dt.datetime
         ):
             latest[k] = r
     return {k: r["event_id"] for k, r in latest.items()}
+
+
+def cut_times(cut: tuple[int, int]) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """A drawn ``(day, hour)`` as ``(known_at, recorded_by)``; negative means no cut."""
+    day, hour = cut
+    known_at = (
+        None if day < 0 else dt.datetime.combine(DAY0 + dt.timedelta(days=day), dt.time(21, 0), UTC)
+    )
+    recorded_by = None if hour < 0 else BASE + dt.timedelta(hours=hour)
+    return known_at, recorded_by
 
 
 def check_fold(log, history, cut_list, cache: bool) -> None:

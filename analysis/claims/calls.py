@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import hashlib
 
+import polars as pl
+
 from analysis.claims.context import publication_cut
 from analysis.claims.loader import ARTICLES_DIR
 from analysis.claims.model import ArticleSpec
 from store import AnalystCall, AppendResult, EventLog, batch
+from store.validate import validate_batch
 
-__all__ = ["call_events", "record_calls"]
+__all__ = ["call_batch", "call_events", "record_calls"]
 
 
 def call_events(spec: ArticleSpec) -> list[AnalystCall]:
     """The article's calls, valid from its publication instant."""
+    assert spec.published.date is not None, "same_as publications are resolved at load"
     cut = publication_cut(spec.published.date, spec.published.time)
     source = f"spec:{spec.id}:{_spec_digest(spec)}"
     events = []
@@ -50,9 +54,17 @@ def _spec_digest(spec: ArticleSpec) -> str:
     return hashlib.sha256(data).hexdigest()[:12]
 
 
-def record_calls(log: EventLog, specs: list[ArticleSpec]) -> AppendResult | None:
-    """Append every spec's calls in one atomic batch (a no-op when all are recorded)."""
+def call_batch(specs: list[ArticleSpec]) -> pl.DataFrame | None:
+    """Every spec's calls as one batch of events, validated (None when there are none)."""
     events = [e for spec in specs for e in call_events(spec)]
     if not events:
         return None
-    return log.append(batch(events))
+    frame = batch(events)
+    validate_batch(frame)
+    return frame
+
+
+def record_calls(log: EventLog, specs: list[ArticleSpec]) -> AppendResult | None:
+    """Append every spec's calls in one atomic batch (a no-op when all are recorded)."""
+    frame = call_batch(specs)
+    return log.append(frame) if frame is not None else None

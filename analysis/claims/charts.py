@@ -1,261 +1,633 @@
-"""One altair chart per checkable claim, showing the evidence behind its verdict.
+"""One altair chart per checkable claim, drawing the evidence its verdict was judged on.
 
-As-published claims show the year before publication on the tape as known then; forecasts and
-calls show the path from publication to the horizon (or the data's end) on the tape as known
-now. Publication is a vertical rule, a claimed level a horizontal one, and the dates the check
-found (a crossing, a breakout, a trough) are marked points. Relative claims show both series
-rebased to 100 at the window's start.
+Every chart draws what the claim is held against, not only a price line: the prior record for a
+record, the claimed level, the moving average for a crossing, the groups against the index, the
+whole stretch for "the longest ever", both series rebased at the window's start (at publication
+for a forecast), the adds against the removals of a list, the premium year by year with the band
+the rule accepts. Every mark is in the legend, titles wrap, the date axis reads in days, months
+or years by the span shown, and a claim with nothing to draw gets no chart rather than an empty
+one. As-published claims read the tape as known at publication; forecasts and calls the tape as
+known now, from publication to the horizon.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import textwrap
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import polars as pl
 import vl_convert as vlc
 
+from analysis.claims import model as m
 from analysis.claims.context import Context
 from analysis.claims.engine import ClaimResult
+from analysis.claims.judging import accepts
 from analysis.claims.model import ClaimSpec
+from analysis.claims.verdict import Verdict
 
 __all__ = ["claim_chart", "save_png"]
 
-LEVEL_PREDICATES = {
-    "first_above",
-    "target_by",
-    "level_at_horizon",
-    "weekly_breakout",
-    "target_vs_level",
-    "level_origin",
+WIDTH, HEIGHT = 640, 260
+# one colour per role, the same on every chart
+COLORS = {
+    "close": "#1f4e79",
+    "session's range": "#9ecae1",
+    "prior record": "#d62728",
+    "claimed level": "#b2182b",
+    "target": "#2ca02c",
+    "level at the call": "#7f7f7f",
+    "average": "#8c564b",
+    "record close": "#ff7f0e",
+    "weekly close": "#17becf",
+    "found": "#000000",
+    "accepted": "#fdae61",
+    "peak": "#9467bd",
+    "start of the window": "#7f7f7f",
+    "publication": "#555555",
+    "key resistance": "#b2182b",
 }
+EXTRA = ["#e377c2", "#bcbd22", "#17becf", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"]
 
 
-def _window(claim: ClaimSpec, ctx: Context) -> tuple[dt.date, dt.date, bool]:
-    if claim.kind == "as_published":
-        window = getattr(claim.check, "window", None)
-        if window is not None and window.kind in ("session", "sessions"):
-            # a day's move: six weeks around it, so the session's range is readable
-            return ctx.day - dt.timedelta(days=42), ctx.day, False
-        return ctx.day - dt.timedelta(days=365), ctx.day, False
+def claim_chart(claim: ClaimSpec, result: ClaimResult, ctx: Context) -> alt.LayerChart | None:
+    """The evidence chart of one claim, or None when there is nothing to draw."""
     check = claim.check
-    end = getattr(check, "horizon_end", None)
-    if end is None:
-        months = getattr(check, "months", None)
-        if isinstance(months, list):  # fed_cuts: the listed months, through the last one
-            end = dt.date.fromisoformat(max(months) + "-01") + dt.timedelta(days=31)
-        else:
-            weeks = getattr(check, "weeks", None)
-            days = weeks * 7 if weeks else int((months or 6) * 30.5)
-            end = ctx.day + dt.timedelta(days=days)
-    return ctx.day - dt.timedelta(days=90), end, True
+    if check is None or result.verdict == Verdict.NOT_CHECKABLE or not result.series:
+        return None
+    try:
+        layers = _layers(claim, check, result, ctx)
+    except (KeyError, ValueError, TypeError, IndexError):
+        # evidence this chart cannot draw (a series missing from the tape): no chart
+        return None
+    if not layers:
+        return None
+    return _finish(layers, claim, result, ctx)
 
 
-def _prices(ctx: Context, symbol: str, start: dt.date, end: dt.date, after: bool) -> pl.DataFrame:
-    frame = ctx.after_frame(symbol) if after else ctx.closed_frame(symbol)
-    if not after:
+def save_png(chart: alt.TopLevelMixin, path: Path) -> None:
+    """Export a chart to PNG through vl-convert (no browser, no network)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(vlc.vegalite_to_png(chart.to_json(), scale=1.5))
+
+
+# -- building blocks ------------------------------------------------------------------------------
+
+
+class Legend:
+    """The roles a chart draws, in order, each with its colour: one shared colour scale makes
+    one legend for lines, rules, points and bands alike."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.span = 365
+
+    def x(self, field: str = "session") -> alt.X:
+        """The date axis: days, months or years by the span shown."""
+        fmt = "%d %b" if self.span <= 120 else ("%b %Y" if self.span <= 3 * 366 else "%Y")
+        return alt.X(f"{field}:T", title=None, axis=alt.Axis(format=fmt, labelAngle=0, tickCount=8))
+
+    def add(self, name: str) -> str:
+        if name not in self.names:
+            self.names.append(name)
+        return name
+
+    def color(self) -> alt.Color:
+        extra = iter(EXTRA)
+        colors = [_role_color(n) or next(extra, "#444444") for n in self.names]
+        return alt.Color(
+            "what:N",
+            scale=alt.Scale(domain=self.names, range=colors),
+            legend=alt.Legend(title=None, orient="top", columns=4, labelLimit=260),
+        )
+
+
+def _role_color(name: str) -> str | None:
+    if name in COLORS:
+        return COLORS[name]
+    if name.endswith(" close"):
+        return COLORS["close"]
+    if name.startswith("accepted"):
+        return COLORS["accepted"]
+    return None
+
+
+def _line(
+    frame: pl.DataFrame, what: str, legend: Legend, *, y: str = "value", dash: bool = False
+) -> alt.Chart:
+    data = frame.select("session", pl.col(y).alias("value")).with_columns(
+        pl.lit(legend.add(what)).alias("what")
+    )
+    line = alt.Chart(data).mark_line(strokeDash=[5, 3]) if dash else alt.Chart(data).mark_line()
+    return line.encode(
+        x=legend.x(),
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        tooltip=["what:N", alt.Tooltip("session:T"), alt.Tooltip("value:Q", format=",.2f")],
+    )
+
+
+def _rule(value: float, what: str, legend: Legend, *, dash: bool = True) -> alt.Chart:
+    data = pl.DataFrame({"value": [float(value)], "what": [legend.add(what)]})
+    return (
+        alt.Chart(data)
+        .mark_rule(strokeDash=[6, 3] if dash else [1, 0], size=1.5)
+        .encode(
+            y="value:Q",
+            tooltip=["what:N", alt.Tooltip("value:Q", format=",.2f")],
+        )
+    )
+
+
+def _points(
+    frame: pl.DataFrame, what: str, legend: Legend, *, y: str = "value", size: int = 70
+) -> alt.Chart:
+    data = frame.select("session", pl.col(y).alias("value")).with_columns(
+        pl.lit(legend.add(what)).alias("what")
+    )
+    return (
+        alt.Chart(data)
+        .mark_point(size=size, filled=True)
+        .encode(
+            x=legend.x(),
+            y="value:Q",
+            tooltip=["what:N", alt.Tooltip("session:T"), alt.Tooltip("value:Q", format=",.2f")],
+        )
+    )
+
+
+def _band(frame: pl.DataFrame, what: str, legend: Legend) -> alt.Chart:
+    data = frame.select("session", "low", "high").with_columns(
+        pl.lit(legend.add(what)).alias("what")
+    )
+    return (
+        alt.Chart(data)
+        .mark_area(opacity=0.35)
+        .encode(
+            x=legend.x(),
+            y=alt.Y("low:Q", scale=alt.Scale(zero=False)),
+            y2="high:Q",
+            tooltip=["what:N", alt.Tooltip("session:T"), "low:Q", "high:Q"],
+        )
+    )
+
+
+def _interval_band(
+    lo: float, hi: float, start: dt.date, end: dt.date, what: str, legend: Legend
+) -> alt.Chart:
+    data = pl.DataFrame(
+        {"session": [start], "end": [end], "lo": [lo], "hi": [hi], "what": [legend.add(what)]}
+    )
+    return (
+        alt.Chart(data)
+        .mark_rect(opacity=0.15)
+        .encode(
+            x=legend.x(),
+            x2="end:T",
+            y="lo:Q",
+            y2="hi:Q",
+            tooltip=[
+                "what:N",
+                alt.Tooltip("lo:Q", format=",.4g"),
+                alt.Tooltip("hi:Q", format=",.4g"),
+            ],
+        )
+    )
+
+
+def _dated(result: ClaimResult, frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    """The rows of ``frame`` on the dates the check found (``result.dates``)."""
+    days = [dt.date.fromisoformat(d[:10]) for k, d in result.dates.items() if k == key]
+    return frame.filter(pl.col("session").is_in(days))
+
+
+def _prices(
+    ctx: Context, symbol: str, start: dt.date, end: dt.date, *, now: bool, adjusted: bool = False
+) -> pl.DataFrame:
+    frame = (
+        ctx.after_frame(symbol, adjusted=adjusted)
+        if now
+        else ctx.closed_frame(symbol, adjusted=adjusted)
+    )
+    if not now:
         live = ctx.live(symbol)
         if live is not None:
             frame = pl.concat(
                 [frame, pl.DataFrame([live]).select(frame.columns)], how="vertical_relaxed"
             )
-    return (
-        frame.filter(pl.col("session").is_between(start, end))
-        .select("session", "close", "high", "low")
-        .with_columns(pl.lit(symbol).alias("series"))
-    )
+    return frame.filter(pl.col("session").is_between(start, end)).sort("session")
 
 
-def claim_chart(claim: ClaimSpec, result: ClaimResult, ctx: Context) -> alt.Chart | None:
-    """The evidence chart of one claim, or None when the claim has nothing to plot."""
-    if claim.check is None or result.verdict in ("not_checkable",) or not result.series:
-        return None
-    start, end, after = _window(claim, ctx)
-    check = claim.check
-    title = f"{result.id}: {result.verdict}"
-    subtitle = result.summary[:110]
-    symbols = [s for s in result.series if not s.startswith(("FRED:", "FF3", "FFME"))]
-    if not symbols:
-        series = result.series[0]
-        obs = ctx.observations_frame(series, now=after)
-        if obs.height == 0:
-            return None
-        obs = (
-            obs.filter(pl.col("period").str.len_chars() >= 7)
-            .with_columns(pl.col("period").str.to_date(strict=False).alias("session"))
-            .filter(pl.col("session").is_between(start - dt.timedelta(days=730), end))
-        )
-        base = alt.Chart(obs.select("session", "value")).mark_line(interpolate="step-after")
-        layers = [
-            base.encode(
-                x=alt.X("session:T", title=None),
-                y=alt.Y("value:Q", title=series),
-                tooltip=["session:T", "value:Q"],
-            )
-        ]
-        return _finish(layers, ctx, title, subtitle)
-    relative = getattr(check, "a", None) is not None and len(symbols) >= 2
-    frames = []
-    for sym in symbols[: 2 if relative else 1]:
+def _date(value: object) -> dt.date | None:
+    if isinstance(value, str) and len(value) >= 10:
         try:
-            frames.append(_prices(ctx, sym, start, end, after))
-        except Exception:  # a symbol the tape lacks: the verdict already says so
-            continue
-    frames = [f for f in frames if f.height]
-    if not frames:
-        return None
-    data = pl.concat(frames, how="vertical_relaxed")
-    if relative:
-        data = data.with_columns(
-            (pl.col("close") / pl.col("close").first().over("series") * 100).alias("close")
-        )
-    y_title = "rebased to 100" if relative else symbols[0]
-    line = (
-        alt.Chart(data)
-        .mark_line()
-        .encode(
-            x=alt.X("session:T", title=None),
-            y=alt.Y("close:Q", title=y_title, scale=alt.Scale(zero=False)),
-            color=alt.Color("series:N", legend=alt.Legend(orient="top") if relative else None),
-            tooltip=["series:N", "session:T", alt.Tooltip("close:Q", format=",.2f")],
-        )
-    )
-    layers: list[alt.Chart] = [line]
-    if not relative and data["high"].null_count() < data.height:
-        band = (
-            alt.Chart(data)
-            .mark_area(opacity=0.15)
-            .encode(x="session:T", y=alt.Y("low:Q", scale=alt.Scale(zero=False)), y2="high:Q")
-        )
-        layers.insert(0, band)
-    main = data.filter(pl.col("series") == data["series"][0])
-    if check.predicate == "ma_cross":
-        layers.append(_moving_average(ctx, symbols[0], check.sessions, start, end, after))
-    if check.predicate == "record_count":
-        records = [dt.date.fromisoformat(d) for d in result.measured.get("record_sessions", [])]
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return value if isinstance(value, dt.date) else None
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+# -- what each predicate draws --------------------------------------------------------------------
+
+
+RELATIVE = (m.RelativeReturn, m.ReturnRatio, m.Outperform)
+PATH = (m.TargetBy, m.LevelAtHorizon, m.Direction, m.WeeklyBreakout, m.DrawdownWithin)
+SERIES = (m.RateCycle, m.SeriesChange, m.SeriesLevel, m.FedCuts)
+
+
+def _span(
+    claim: ClaimSpec, check: object, result: ClaimResult, ctx: Context
+) -> tuple[dt.date, dt.date, bool]:
+    """The dates a chart shows, and whether it reads the tape as known now."""
+    day = ctx.day
+    if isinstance(check, m._Scored):
+        return day - dt.timedelta(days=90), check.horizon(day), True
+    base = next((_date(v) for k, v in result.measured.items() if k.endswith("base_session")), None)
+    if (
+        isinstance(check, m.PeriodReturn | m.RelativeReturn | m.ReturnRatio | m.SectorLeaders)
+        and base
+    ):
+        start = base - dt.timedelta(days=max(7, (day - base).days // 8))
+        return start, day, False
+    if isinstance(check, m.SessionMove | m.CloseLevel | m.Streak | m.SessionRank):
+        return day - dt.timedelta(days=45), day, False
+    return day - dt.timedelta(days=365), day, False
+
+
+def _layers(
+    claim: ClaimSpec, check: Any, result: ClaimResult, ctx: Context
+) -> tuple[list[alt.Chart], Legend, int]:
+    legend = Legend()
+    start, end, now = _span(claim, check, result, ctx)
+    legend.span = (end - start).days
+    if isinstance(check, m.FactorPremium):
+        return _factor(check, result, ctx, legend)
+    if isinstance(check, SERIES):
+        return _series(check, result, ctx, legend, start, end, now)
+    if isinstance(check, m.LongestUnderperformance):
+        return _stretch(check, result, ctx, legend)
+    if isinstance(check, m.ListChange):
+        return _lists(check, result, ctx, legend, start, end)
+    if isinstance(check, m.SectorLeaders):
+        return _groups(check, result, ctx, legend, start, end)
+    if isinstance(check, RELATIVE):
+        return _relative(check, result, ctx, legend, start, end, now)
+    symbol = result.series[0]
+    prices = _prices(ctx, symbol, start, end, now=now)
+    if prices.height == 0:
+        return [], legend, 0
+    layers: list[alt.Chart] = []
+    if prices["high"].null_count() < prices.height:
+        layers.append(_band(prices.drop_nulls(["low", "high"]), "session's range", legend))
+    layers.append(_line(prices, f"{symbol} close", legend, y="close"))
+    measured = result.measured
+    for key in (
+        "prior_record_close",
+        "prior_record_high",
+        "highest_prior_high",
+        "highest_prior_close",
+        "prior_record",
+    ):
+        value = _float(measured.get(key))
+        if value is not None:
+            layers.append(_rule(value, "prior record", legend))
+            break
+    if check.value is not None and isinstance(
+        check,
+        m.FirstAbove
+        | m.LevelOrigin
+        | m.CloseLevel
+        | m.TargetBy
+        | m.LevelAtHorizon
+        | m.WeeklyBreakout,
+    ):
+        layers.append(_rule(float(check.value), "claimed level", legend))
+    if isinstance(check, m.WeeklyBreakout) and check.value is None:
+        origin = result.measured.get("level")
+        if isinstance(origin, int | float):
+            layers.append(_rule(float(origin), "key resistance", legend))
+    if isinstance(check, m.TargetVsLevel):
+        layers.append(_rule(check.target, "target", legend))
+    if isinstance(check, m.MovingAverageCross | m.MovingAverageState):
+        sma = ctx.moving_average_frame(symbol, check.sessions, now=now)
+        sma = sma.filter(pl.col("session").is_between(start, end)).drop_nulls("sma")
+        layers.append(_line(sma, f"{check.sessions}-session average", legend, y="sma", dash=True))
+    if isinstance(check, m.RecordCount):
+        records = [dt.date.fromisoformat(d) for d in measured.get("record_sessions", [])]  # type: ignore[union-attr]
         layers.append(
-            _marks(main.filter(pl.col("session").is_in(records)), "record close", "darkorange")
+            _points(
+                prices.filter(pl.col("session").is_in(records)), "record close", legend, y="close"
+            )
         )
-    if check.predicate == "weekly_breakout":
+    if isinstance(check, m.PeriodReturn):
+        base = _float(measured.get("base_close"))
+        if base is not None:
+            layers.append(_rule(base, "start of the window", legend))
+            if check.value is not None:
+                claimed = base * (
+                    1 + check.signed(check.value) if check.change == "fell" else 1 + check.value
+                )
+                layers.append(_rule(claimed, "claimed level", legend))
+    if isinstance(check, m.FromExtreme):
+        extreme = _float(measured.get(check.extreme))
+        if extreme is not None:
+            layers.append(_rule(extreme, check.extreme, legend))
+    if isinstance(check, m.DrawdownWithin):
+        level = _float(measured.get("reference_close"))
+        if level is not None:
+            layers.append(_rule(level, "level at the call", legend))
+            size = accepts(check, check.rule or "pullback").hi
+            layers.append(_rule(level * (1 + size), f"{-size:.0%} below the call", legend))
+    if isinstance(check, m.Direction):
+        level = _float(measured.get("start_close"))
+        if level is not None:
+            layers.append(_rule(level, "level at the call", legend))
+    if isinstance(check, m.WeeklyBreakout):
         from store.reference.calendar import weekly_calendar
 
         weeks = weekly_calendar().filter(pl.col("week_last"))["session"]
+        weekly = prices.filter(pl.col("session").is_in(weeks.implode()))
+        layers.append(_points(weekly, "weekly close", legend, y="close", size=35))
+    live = measured.get("session_range")
+    if isinstance(live, dict) and symbol in live:
+        bar = live[symbol]
+        frame = pl.DataFrame({"session": [ctx.day], "low": [bar["low"]], "high": [bar["high"]]})
         layers.append(
-            _marks(
-                main.filter(pl.col("session").is_in(weeks.implode())),
-                "weekly close",
-                "steelblue",
-                size=30,
+            alt.Chart(frame.with_columns(pl.lit(legend.add("session in progress")).alias("what")))
+            .mark_rule(size=6, opacity=0.8)
+            .encode(x=legend.x(), y="low:Q", y2="high:Q", tooltip=["what:N", "low:Q", "high:Q"])
+        )
+    for key in result.dates:
+        found = _dated(result, prices, key)
+        if found.height:
+            layers.append(_points(found, key.replace("_", " "), legend, y="close", size=110))
+    span = (end - start).days
+    return layers, legend, span
+
+
+def _rebased(frame: pl.DataFrame, at: dt.date) -> pl.DataFrame:
+    base = frame.filter(pl.col("session") <= at)
+    if base.height == 0:
+        base = frame
+    level = float(base["close"][-1])
+    return frame.with_columns((pl.col("close") / level * 100).alias("value"))
+
+
+def _relative(
+    check: Any,
+    result: ClaimResult,
+    ctx: Context,
+    legend: Legend,
+    start: dt.date,
+    end: dt.date,
+    now: bool,
+) -> tuple[list[alt.Chart], Legend, int]:
+    measured = result.measured
+    layers = []
+    for symbol in (check.a, check.b):
+        base = (
+            _date(measured.get(f"{symbol} base_session"))
+            or _date(measured.get("start_session"))
+            or start
+        )
+        frame = _prices(ctx, symbol, min(start, base), end, now=now)
+        if frame.height == 0:
+            continue
+        rebased = _rebased(frame, base)
+        layers.append(_line(rebased, f"{symbol}, rebased to 100 on {base}", legend))
+    if layers:
+        layers.append(_rule(100.0, "level at the start", legend))
+    return layers, legend, (end - start).days
+
+
+def _groups(
+    check: m.SectorLeaders,
+    result: ClaimResult,
+    ctx: Context,
+    legend: Legend,
+    start: dt.date,
+    end: dt.date,
+) -> tuple[list[alt.Chart], Legend, int]:
+    base = (
+        next((_date(v) for k, v in result.measured.items() if k.endswith("base_session")), None)
+        or start
+    )
+    layers = []
+    bench = _prices(ctx, check.benchmark, start, end, now=False)
+    if bench.height:
+        layers.append(_line(_rebased(bench, base), f"{check.benchmark} (the index)", legend))
+    for name, members in check.groups.items():
+        paths = []
+        for symbol in members:
+            frame = _prices(ctx, symbol, start, end, now=False, adjusted=True)
+            if frame.height:
+                paths.append(_rebased(frame, base).select("session", "value"))
+        if not paths:
+            continue
+        median = pl.concat(paths).group_by("session").agg(pl.col("value").median()).sort("session")
+        layers.append(_line(median, f"{name}, median of {len(paths)}", legend))
+    if layers:
+        layers.append(_rule(100.0, f"level on {base}", legend))
+    return layers, legend, (end - start).days
+
+
+def _lists(
+    check: m.ListChange,
+    result: ClaimResult,
+    ctx: Context,
+    legend: Legend,
+    start: dt.date,
+    end: dt.date,
+) -> tuple[list[alt.Chart], Legend, int]:
+    layers = []
+    for side, members in (("adds", check.adds), ("removals", check.removes)):
+        paths = []
+        for symbol in members:
+            frame = _prices(
+                ctx, symbol, ctx.day - dt.timedelta(days=30), end, now=True, adjusted=True
             )
+            if frame.height:
+                paths.append(_rebased(frame, ctx.day).select("session", "value"))
+        if paths:
+            mean = pl.concat(paths).group_by("session").agg(pl.col("value").mean()).sort("session")
+            layers.append(_line(mean, f"{side} ({', '.join(members)}), mean", legend))
+    if layers:
+        layers.append(_rule(100.0, "level at the call", legend))
+    return layers, legend, (end - ctx.day).days + 30
+
+
+def _factor(
+    check: m.FactorPremium, result: ClaimResult, ctx: Context, legend: Legend
+) -> tuple[list[alt.Chart], Legend, int]:
+    obs = ctx.observations_frame(check.series)
+    years = obs.with_columns(pl.col("period").cast(pl.Int64, strict=False).alias("year")).filter(
+        pl.col("year").is_between(check.first_year, check.last_year)
+    )
+    if years.height == 0:
+        return [], legend, 0
+    data = years.select(pl.date(pl.col("year"), 7, 1).alias("session"), "value").with_columns(
+        pl.lit(legend.add(f"{check.series} by year")).alias("what")
+    )
+    legend.span = (dt.date(check.last_year, 12, 31) - dt.date(check.first_year, 1, 1)).days
+    bars = (
+        alt.Chart(data)
+        .mark_bar(width=3)
+        .encode(
+            x=legend.x(),
+            y=alt.Y("value:Q", title="percentage points"),
+            tooltip=[alt.Tooltip("session:T", format="%Y"), alt.Tooltip("value:Q", format=".2f")],
         )
-    live = result.measured.get("session_range")
-    if isinstance(live, dict) and not relative and getattr(check, "window", None) is not None:
-        layers.append(_session_range(live, ctx, check, result))
-    value = getattr(check, "value", None)
-    if check.predicate in LEVEL_PREDICATES and value is not None:
-        layers.append(
-            alt.Chart(pl.DataFrame({"level": [value]}))
-            .mark_rule(strokeDash=[6, 3], color="firebrick")
-            .encode(y="level:Q", tooltip=[alt.Tooltip("level:Q", title="claimed level")])
+    )
+    first, last = dt.date(check.first_year, 1, 1), dt.date(check.last_year, 12, 31)
+    interval = accepts(check, check.rule or "about")
+    layers = [
+        bars,
+        _interval_band(
+            interval.lo,
+            interval.hi,
+            first,
+            last,
+            f"accepted ({interval.lo:g} to {interval.hi:g})",
+            legend,
+        ),
+    ]
+    for key, name in (
+        ("arithmetic_mean_pct", "arithmetic mean"),
+        ("geometric_mean_pct", "geometric mean"),
+    ):
+        value = _float(result.measured.get(key))
+        if value is not None:
+            layers.append(_rule(value, f"{name} {value:.2f}", legend, dash=key.startswith("a")))
+    return layers, legend, (last - first).days
+
+
+def _series(
+    check: Any,
+    result: ClaimResult,
+    ctx: Context,
+    legend: Legend,
+    start: dt.date,
+    end: dt.date,
+    now: bool,
+) -> tuple[list[alt.Chart], Legend, int]:
+    series = result.series[0]
+    obs = ctx.observations_frame(series, now=now)
+    obs = obs.filter(pl.col("period").str.len_chars() >= 10).with_columns(
+        pl.col("period").str.to_date(strict=False).alias("session")
+    )
+    begin = start - dt.timedelta(days=365)
+    obs = obs.filter(pl.col("session").is_between(begin, end)).drop_nulls("session")
+    if obs.height == 0:
+        return [], legend, 0
+    data = obs.select("session", "value").with_columns(pl.lit(legend.add(series)).alias("what"))
+    legend.span = (end - begin).days
+    line = (
+        alt.Chart(data)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=legend.x(),
+            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+            tooltip=["what:N", alt.Tooltip("session:T"), "value:Q"],
         )
-    if result.dates:
-        marks = pl.DataFrame(
-            {
-                "what": list(result.dates),
-                "session": [dt.date.fromisoformat(d[:10]) for d in result.dates.values()],
-            }
-        ).join(main, on="session", how="inner")
-        if marks.height:
+    )
+    layers = [line]
+    if check.value is not None and not isinstance(check, m.RateCycle | m.FedCuts):
+        layers.append(_rule(float(check.value), "claimed level", legend))
+    return layers, legend, (end - begin).days
+
+
+def _stretch(
+    check: m.LongestUnderperformance, result: ClaimResult, ctx: Context, legend: Legend
+) -> tuple[list[alt.Chart], Legend, int]:
+    measured = result.measured
+    judged = str(measured.get("judged_on", ""))
+    readings = measured.get("readings")
+    reading = readings.get(judged, {}) if isinstance(readings, dict) else {}
+    if check.history is not None and judged.startswith(check.history.a):
+        a, b = (
+            ctx.observations_frame(s).filter(pl.col("period").str.len_chars() == 7)
+            for s in (check.history.a, check.history.b)
+        )
+        joined = (
+            a.select("period", va="value")
+            .join(b.select("period", vb="value"), on="period")
+            .sort("period")
+        )
+        line = joined.select(
+            pl.col("period").str.to_date("%Y-%m").alias("session"),
+            ((1 + pl.col("va") / 100).log().cum_sum() - (1 + pl.col("vb") / 100).log().cum_sum())
+            .exp()
+            .alias("value"),
+        )
+    else:
+        closes = []
+        for symbol in (check.a, check.b):
+            frame = ctx.closed_frame(symbol).select("session", "close").sort("session")
+            month_end = (
+                frame.group_by(pl.col("session").dt.truncate("1mo").alias("month"))
+                .agg(pl.all().last())
+                .sort("month")
+            )
+            closes.append(month_end.select("session", pl.col("close").alias(symbol)))
+        both = closes[0].join(closes[1], on="session").sort("session")
+        line = both.select("session", (pl.col(check.a) / pl.col(check.b)).alias("value"))
+    if line.height == 0:
+        return [], legend, 0
+    legend.span = (line["session"][-1] - line["session"][0]).days
+    line = line.with_columns(pl.col("value").cum_max().alias("peak"))
+    layers = [
+        _line(line, f"relative strength ({judged or check.a + '/' + check.b})", legend),
+        _line(line, "its running peak", legend, y="peak", dash=True),
+    ]
+    top = float(line["value"].max()) * 1.02
+    low = float(line["value"].min()) * 0.98
+    for what, from_key, months_key in (
+        ("longest stretch", "longest_from", "longest_months"),
+        ("stretch under way", "current_from", "current_months"),
+    ):
+        begin = _date(reading.get(from_key)) if isinstance(reading, dict) else None
+        months = reading.get(months_key) if isinstance(reading, dict) else None
+        if begin and isinstance(months, int):
+            stop = min(begin + dt.timedelta(days=int(months * 30.44)), line["session"][-1])
             layers.append(
-                alt.Chart(marks)
-                .mark_point(size=90, filled=True, color="black")
-                .encode(x="session:T", y="close:Q", tooltip=["what:N", "session:T", "close:Q"])
+                _interval_band(
+                    low, top, begin, stop, f"{what}: {months} months from {begin}", legend
+                )
             )
-    return _finish(layers, ctx, title, subtitle)
+    return layers, legend, (line["session"][-1] - line["session"][0]).days
 
 
-def _marks(frame: pl.DataFrame, what: str, color: str, size: int = 60) -> alt.Chart:
-    frame = frame.with_columns(pl.lit(what).alias("what"))
-    return (
-        alt.Chart(frame)
-        .mark_point(size=size, filled=True, color=color)
-        .encode(
-            x="session:T",
-            y="close:Q",
-            tooltip=["what:N", "session:T", alt.Tooltip("close:Q", format=",.2f")],
-        )
-    )
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width=width) or [text]
 
 
-def _moving_average(
-    ctx: Context, symbol: str, sessions: int, start: dt.date, end: dt.date, after: bool
-) -> alt.Chart:
-    sma = ctx.moving_average_frame(symbol, sessions, now=after)
-    sma = sma.filter(pl.col("session").is_between(start, end)).select("session", "sma")
-    return (
-        alt.Chart(sma)
-        .mark_line(strokeDash=[4, 2], color="gray")
-        .encode(
-            x="session:T",
-            y="sma:Q",
-            tooltip=[
-                "session:T",
-                alt.Tooltip("sma:Q", format=",.2f", title=f"{sessions}-session average"),
-            ],
-        )
-    )
-
-
-def _session_range(live: dict, ctx: Context, check: object, result: ClaimResult) -> alt.Chart:
-    """The publication session's high-low range, and the level the claimed move implies."""
-    bar = next(iter(live.values()))
-    rows = {
-        "session": [ctx.day],
-        "low": [bar["low"]],
-        "high": [bar["high"]],
-        "close": [bar["close"]],
-    }
-    rng = (
-        alt.Chart(pl.DataFrame(rows))
-        .mark_rule(strokeWidth=6, color="goldenrod")
-        .encode(
-            x="session:T",
-            y="low:Q",
-            y2="high:Q",
-            tooltip=["session:T", "low:Q", "high:Q", "close:Q"],
-        )
-    )
-    base = result.measured.get("base_close")
-    value = getattr(check, "value", None)
-    if isinstance(base, float) and isinstance(value, float):
-        claimed = pl.DataFrame({"session": [ctx.day], "claimed": [base * (1 + value)]})
-        marker = alt.Chart(claimed).mark_point(
-            shape="triangle-left", size=120, filled=True, color="firebrick"
-        )
-        return rng + marker.encode(
-            x="session:T",
-            y="claimed:Q",
-            tooltip=[
-                alt.Tooltip("claimed:Q", format=",.2f", title=f"level of the claimed {value:+.2%}")
-            ],
-        )
-    return rng
-
-
-def _finish(layers: list[alt.Chart], ctx: Context, title: str, subtitle: str) -> alt.Chart:
+def _finish(
+    built: tuple[list[alt.Chart], Legend, int], claim: ClaimSpec, result: ClaimResult, ctx: Context
+) -> alt.LayerChart | None:
+    layers, legend, _span_days = built
+    if not layers:
+        return None
+    publication = pl.DataFrame({"session": [ctx.day], "what": [legend.add("publication")]})
     pub = (
-        alt.Chart(pl.DataFrame({"published": [ctx.day]}))
-        .mark_rule(color="gray")
-        .encode(x="published:T", tooltip=["published:T"])
+        alt.Chart(publication)
+        .mark_rule(strokeDash=[2, 2])
+        .encode(x="session:T", tooltip=["what:N", "session:T"])
     )
-    chart = alt.layer(*layers, pub).properties(
-        width=640, height=240, title=alt.Title(title, subtitle=subtitle)
+    title = alt.Title(
+        _wrap(f"{result.id} ({result.verdict}): {claim.says}", 78),
+        subtitle=_wrap(result.summary, 100)[:4],
+        anchor="start",
+    )
+    # one colour scale for every layer, set once the legend knows every role
+    chart = (
+        alt.layer(*layers, pub)
+        .encode(color=legend.color())
+        .properties(width=WIDTH, height=HEIGHT, title=title)
     )
     return chart.interactive(bind_y=False)
-
-
-def save_png(chart: alt.Chart, path: Path) -> None:
-    """Export a chart to PNG through vl-convert (no browser, no network)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(vlc.vegalite_to_png(chart.to_json(), scale=1.5))

@@ -9,11 +9,13 @@ from typing import Annotated
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
 from analysis.backends import BACKEND_HELP
-from analysis.claims.calls import record_calls
+from analysis.claims import model as m
+from analysis.claims.calls import call_batch, record_calls
 from analysis.claims.charts import claim_chart, save_png
 from analysis.claims.engine import (
     ArticleResult,
@@ -22,11 +24,12 @@ from analysis.claims.engine import (
     evaluate_claim,
     infer_dates,
 )
-from analysis.claims.loader import load_articles
+from analysis.claims.loader import check_subjects, load_articles
 from analysis.claims.report import dumps, report_json, report_markdown, write_atomically
 from analysis.tape import Tape
 from store import EventLog
 from store.errors import BadInput
+from store.reference.catalog import load_catalog
 from store.reference.clock import FAR_FUTURE
 
 VERDICT_STYLE = {
@@ -39,6 +42,16 @@ VERDICT_STYLE = {
 }
 StoreOption = Annotated[Path | None, typer.Option("--store", help="Event store directory.")]
 BackendOption = Annotated[str | None, typer.Option("--backend", help=BACKEND_HELP)]
+
+
+def known_series(log: EventLog, version: int | None = None) -> set[str]:
+    """Every series a claim may name: the catalog's (and what it lists as unavailable) and
+    every symbol or series in the store (a user's own ingest)."""
+    cat = load_catalog()
+    names = set(cat.series) | set(cat.unavailable)
+    for stream in log.summary(version).get_column("stream").to_list():
+        names.add(stream.rsplit("@", 1)[0])
+    return names
 
 
 def data_end(tape: Tape) -> str | None:
@@ -59,10 +72,15 @@ def run_verify(
     console: Console | None = None,
     backend: str | None = None,
 ) -> list[ArticleResult]:
-    """Record the specs' calls, evaluate every article, and write the requested reports."""
+    """Record the specs' calls, evaluate every article, and write the requested reports.
+
+    Everything is validated before anything is written: the specs load, every series they
+    name is known, and every call makes a valid event; only then are the calls recorded."""
     specs = load_articles(articles)
-    if version is None:
-        record_calls(log, specs)
+    check_subjects(specs, known_series(log, version))
+    batch_of_calls = call_batch(specs)
+    if version is None and batch_of_calls is not None:
+        log.append(batch_of_calls)
     tape = Tape(log, version=version, backend=backend, cache=True)
     results = []
     with Progress(console=console, transient=True) as progress:
@@ -162,32 +180,73 @@ def infer_date_command(
     store: StoreOption = None,
     backend: BackendOption = None,
 ) -> None:
-    """Evaluate the anchor claims on every session of a window; list the dates where all hold."""
+    """Evaluate the anchor claims on every session of a window; rank the dates where all hold
+    by how well the measured values fit the stated figures."""
     (spec,) = load_articles([article])
     start, end = _window(window, spec.published.window)
-    tape = Tape(EventLog.open(store), backend=backend, cache=True)
-    found, tried = infer_dates(spec, tape, start, end)
     console = Console()
     anchors = [c.id for c in spec.claims if c.anchor]
-    table = Table(title=f"{spec.id}: sessions {start}..{end} where {', '.join(anchors)} all hold")
-    table.add_column("date")
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"{spec.id}: anchors over {start}..{end}", total=len(anchors) + 1)
+        tape = Tape(EventLog.open(store), backend=backend, cache=True)
+        progress.advance(task)
+        found, tried = infer_dates(
+            spec,
+            tape,
+            start,
+            end,
+            progress=lambda cid: progress.update(task, advance=1, description=f"evaluating {cid}"),
+        )
+    table = Table(
+        title=f"{spec.id}: sessions {start}..{end} where {', '.join(anchors)} all hold, best fit "
+        "first (fit: distance from the stated figures, in units of their last digit)"
+    )
+    for col in ("rank", "date", "fit"):
+        table.add_column(col, no_wrap=True)
     for a in anchors:
         table.add_column(a, overflow="fold")
-    for cand in found:
+    table.add_column("set aside", overflow="fold")
+    kept = [c for c in found if c.excluded is None]
+    for rank, cand in enumerate(found, start=1):
         table.add_row(
+            str(rank) if cand.excluded is None else "-",
             str(cand.day),
-            *(f"{cand.anchors[a].verdict}: {cand.anchors[a].summary}" for a in anchors),
+            f"{cand.fit:.3g}",
+            *(
+                f"{cand.anchors[a].verdict} ({cand.distances.get(a, 0):.3g}): "
+                f"{escape(cand.anchors[a].summary)}"
+                for a in anchors
+            ),
+            escape(cand.excluded or ""),
         )
     console.print(table)
-    if len(found) == 1:
-        reason = "exactly one session fits"
-    elif not found:
+    if not kept:
         reason = "no session fits: the anchors contradict each other or the window is wrong"
+    elif len(kept) == 1:
+        reason = f"one session fits: {kept[0].day}"
     else:
-        reason = "several sessions fit: the anchors do not pin the date (listed above)"
+        best = [c for c in kept if c.fit == kept[0].fit]
+        reason = (
+            f"{len(kept)} sessions fit; the best fit is {kept[0].day}"
+            if len(best) == 1
+            else f"{len(kept)} sessions fit and {len(best)} fit equally well: the anchors do not "
+            "pin the date, so verify judges every claim on each of them"
+        )
     console.print(
-        f"{len(found)} candidate(s) of {tried} sessions tried: {reason}. "
-        f"The spec records {spec.published.date} ({spec.published.basis})."
+        f"{len(kept)} candidate(s) of {tried} sessions tried"
+        + (
+            f" ({len(found) - len(kept)} set aside by weekday mentions)"
+            if len(found) > len(kept)
+            else ""
+        )
+        + f": {reason}. "
+        + (
+            f"The spec takes {spec.published.same_as}'s date explicitly (same_as): "
+            f"{spec.published.date}."
+            if spec.published.basis == "same_as"
+            else f"The spec records {spec.published.date} ({spec.published.basis}; candidates "
+            f"{', '.join(str(d) for d in spec.published.candidates) or 'none'})."
+        )
     )
 
 
@@ -210,9 +269,7 @@ def calls_command(store: StoreOption = None, backend: BackendOption = None) -> N
             result = evaluate_claim(claim, ctx, cross_source=False)
             firm = claim.call.firm if claim.call else "(article)"
             analyst = claim.call.analyst if claim.call else "(forecast)"
-            horizon = getattr(claim.check, "horizon_end", None) or getattr(
-                claim.check, "months", ""
-            )
+            horizon = claim.check.horizon(ctx.day) if isinstance(claim.check, m._Scored) else ""
             rows.append(
                 (
                     firm,

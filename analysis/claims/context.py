@@ -86,16 +86,23 @@ class Context:
         self.tape = tape
         self.recorded_by = recorded_by
         self.claims = list(claims if claims is not None else spec.claims)
-        self.days = list(days or [spec.published.date])
+        published = spec.published.date
+        if days:
+            self.days = list(days)
+        elif published is not None:
+            self.days = [published]
+        else:
+            raise ValueError(f"article {spec.id} has no publication date (same_as unresolved)")
         self.cuts = [publication_cut(d, spec.published.time) for d in self.days]
         views = [View(cut) for cut in self.cuts]
-        self._feed_views: dict[str, list[int]] = {}
+        # per first series: (cut index, view index) of each other feed's view
+        self._feed_views: dict[str, list[tuple[int, int]]] = {}
         if cross_source:
             firsts = {c.check.subjects()[0] for c in self.claims if c.check is not None}
             for symbol in sorted(firsts):
                 for feed in other_feeds(symbol):
-                    for cut in self.cuts:
-                        self._feed_views.setdefault(symbol, []).append(len(views))
+                    for k, cut in enumerate(self.cuts):
+                        self._feed_views.setdefault(symbol, []).append((k, len(views)))
                         views.append(View(cut, (symbol, feed)))
         names = _subjects(self.claims)
         self.panel = Panel(
@@ -132,8 +139,14 @@ class Context:
         subjects = tuple(claim.check.subjects())
         views = list(range(len(self.cuts)))
         if cross_source:
-            views += self._feed_views.get(subjects[0], [])
+            views += [v for _, v in self._feed_views.get(subjects[0], [])]
         return Reading(self.panel, tuple(views), claim.session_in_progress, subjects)
+
+    def feed_views(self, claim: ClaimSpec, cut: int = 0) -> list[int]:
+        """The views reading ``claim``'s first series from each of its other feeds, at the
+        ``cut``-th publication date."""
+        assert claim.check is not None
+        return [v for k, v in self._feed_views.get(claim.check.subjects()[0], []) if k == cut]
 
     def feed_of(self, view: int) -> str:
         """The feed a cross-source view reads (``PREFERRED`` for the catalog's choice)."""

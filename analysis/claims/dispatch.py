@@ -4,7 +4,7 @@ Each check class of :mod:`analysis.claims.model` has exactly one evaluator, regi
 :func:`evaluates`; a check without one fails loudly, never silently.
 
 >>> from analysis.claims import model as m
->>> import analysis.claims.published, analysis.claims.scored  # register every evaluator
+>>> import analysis.claims.engine  # registers every evaluator
 >>> evaluator_for(m.PeriodReturn).__name__
 'period_return'
 """

@@ -21,16 +21,20 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
+# importing the evaluator modules registers every evaluator with the dispatch
+import analysis.claims.on_session
 import analysis.claims.published
-import analysis.claims.scored  # noqa: F401  (registers the scored evaluators)
+import analysis.claims.scored  # noqa: F401
 from analysis.claims.context import Context, publication_cut
 from analysis.claims.dispatch import evaluate
 from analysis.claims.model import ArticleSpec, ClaimSpec
+from analysis.claims.timeref import SessionRef
 from analysis.claims.verdict import Live, Outcome, Verdict
 from analysis.tape import Tape
 from store.errors import BadInput
@@ -74,6 +78,10 @@ class ClaimResult:
     anchor: bool = False
     rewrite_of: str | None = None
     reason: str | None = None
+    # the verdict on every candidate publication date; ``robust`` when they all agree,
+    # ``date-dependent`` when they differ, None with a single date
+    date_verdicts: dict[str, str] = field(default_factory=dict)
+    robustness: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -95,7 +103,20 @@ class ClaimResult:
             "anchor": self.anchor,
             "rewrite_of": self.rewrite_of,
             "reason": self.reason,
+            "date_verdicts": self.date_verdicts,
+            "robustness": self.robustness,
+            "note": self.note,
         }
+
+    @property
+    def note(self) -> str | None:
+        """What a reader must know beside the verdict."""
+        if self.anchor:
+            return (
+                "an anchor of the inferred publication date: consistent with it by "
+                "construction, not independent confirmation"
+            )
+        return None
 
 
 @dataclass
@@ -124,41 +145,54 @@ def _jsonable(value: object) -> object:
 
 
 def _fmt(value: object) -> str:
-    if isinstance(value, int | float | np.generic) and math.isfinite(float(value)):  # type: ignore[arg-type]
-        return f"{float(value):.4g}"  # type: ignore[arg-type]
+    if isinstance(value, int | float) and math.isfinite(value):
+        return f"{value:.4g}"
     return str(value)
 
 
 def judge_live(live: Live) -> tuple[Verdict, dict[str, object]]:
-    """Judge a live measurement at the session's close and across its range."""
-    at_close = live.at_close()
-    low, high = live.bounds()
+    """Judge a statement about the session in progress: ``supported`` when it holds at the
+    close (or, for the intraday high, at the high), ``consistent_intraday`` when each stated
+    component was reached somewhere in its own range, else ``refuted``."""
+    value = live.measured()
+    intervals = live.intervals()
     measured: dict[str, object] = {
-        "at_close": at_close,
-        "range_min": low,
-        "range_max": high,
+        f"at_{live.judged_on}": value,
+        "components": {
+            label: {"low": lo, "high": hi, "accepts": [c.accepts.lo, c.accepts.hi]}
+            for c in live.components
+            for label, (lo, hi) in [(c.label, intervals[c.label])]
+        },
         "session_range": {
             s: {"low": r[0], "high": r[1], "close": r[2]} for s, r in live.ranges.items()
         },
     }
-    if live.accepts.contains(at_close):
+    if live.accepts.contains(value):
         return Verdict.SUPPORTED, measured
-    if live.accepts.meets(low, high):
+    if live.judged_on == "close" and all(c.reached(live.ranges) for c in live.components):
         return Verdict.CONSISTENT_INTRADAY, measured
     return Verdict.REFUTED, measured
 
 
-def finish(out: Outcome) -> Outcome:
+def finish(out: Outcome, show: Callable[[float], str] | None = None) -> Outcome:
     """Judge a live measurement, if any; the outcome then has its verdict."""
     if out.live is not None:
-        out.verdict, live_measured = judge_live(out.live)
+        live = out.live
+        out.verdict, live_measured = judge_live(live)
         out.measured |= live_measured
-        out.summary += (
-            f"; measured {_fmt(live_measured['at_close'])} at the close, "
-            f"{_fmt(live_measured['range_min'])} to {_fmt(live_measured['range_max'])} "
-            "across the session's range"
-        )
+        fmt = show or out.show or _fmt
+        where = f"the session's {live.judged_on}"
+        parts = [f"{where}: {fmt(live.measured())}"]
+        if live.judged_on == "close":
+            intervals = live.intervals()
+            for c in live.components:
+                lo, hi = intervals[c.label]
+                cfmt = c.show or fmt
+                parts.append(f"{c.label} over the session's range: {cfmt(lo)} to {cfmt(hi)}")
+        out.summary += "; " + "; ".join(parts)
+        out.value = live.measured()
         out.live = None
+        out.judged_live = True
     assert out.verdict is not None
     return out
 
@@ -221,8 +255,10 @@ def _unchecked(claim: ClaimSpec, in_progress: bool) -> ClaimResult | None:
 
 def _result(claim: ClaimSpec, out: Outcome, in_progress: bool) -> ClaimResult:
     assert out.verdict is not None
+    base = _base(claim, in_progress)
+    base["session_in_progress"] = out.judged_live
     return ClaimResult(
-        **_base(claim, in_progress),  # type: ignore[arg-type]
+        **base,  # type: ignore[arg-type]
         verdict=out.verdict,
         measured=out.measured,
         rule=out.rule,
@@ -245,7 +281,13 @@ def evaluate_claim(claim: ClaimSpec, ctx: Context, *, cross_source: bool = True)
     reading = ctx.reading(claim, cross_source=cross_source)
     outcomes = {i: finish(o) for i, o in evaluate(claim.check, reading).items()}
     result = _result(claim, outcomes[0], ctx.in_progress)
-    others = {ctx.feed_of(i): o.verdict for i, o in outcomes.items() if i >= len(ctx.cuts)}
+    if len(ctx.cuts) > 1:
+        result.date_verdicts = {
+            ctx.date_of(k).isoformat(): str(outcomes[k].verdict) for k in range(len(ctx.cuts))
+        }
+        distinct = set(result.date_verdicts.values())
+        result.robustness = "robust" if len(distinct) == 1 else "date-dependent"
+    others = {ctx.feed_of(i): o.verdict for i, o in outcomes.items() if i in ctx.feed_views(claim)}
     if cross_source and result.verdict != Verdict.NOT_ENOUGH_DATA and others:
         result.source_verdicts = {feed: str(v) for feed, v in others.items()}
         comparable = [v for v in others.values() if v != Verdict.NOT_ENOUGH_DATA]
@@ -263,6 +305,13 @@ def context_for(
     return Context(spec, tape, recorded_by, days=[day] if day is not None else None)
 
 
+def publication_days(spec: ArticleSpec) -> list[dt.date]:
+    """The publication date, then every other candidate date the spec records."""
+    date = spec.published.date
+    assert date is not None
+    return [date, *(d for d in spec.published.candidates if d != date)]
+
+
 def evaluate_article(
     spec: ArticleSpec,
     tape: Tape,
@@ -270,26 +319,70 @@ def evaluate_article(
     recorded_by: dt.datetime | None = None,
     cross_source: bool = True,
 ) -> ArticleResult:
-    """Every claim of ``spec`` at its publication cut."""
-    ctx = Context(spec, tape, recorded_by, cross_source=cross_source)
+    """Every claim of ``spec`` at its publication cut, and on every other candidate date."""
+    ctx = Context(spec, tape, recorded_by, days=publication_days(spec), cross_source=cross_source)
     claims = [evaluate_claim(c, ctx, cross_source=cross_source) for c in spec.claims]
     return ArticleResult(spec, ctx.known_at, ctx.in_progress, tape.version, claims)
 
 
 @dataclass
 class Candidate:
-    """A session on which every anchor claim holds, with what each anchor measured."""
+    """A session on which every anchor claim holds, with what each anchor measured, how well
+    the measured values fit the stated figures (``fit``: the sum of each anchor's distance
+    from its figure, in units of the figure's last printed digit; 0 is a perfect fit), and
+    why it was set aside, if it was (``excluded``)."""
 
     day: dt.date
     anchors: dict[str, ClaimResult]
+    fit: float = 0.0
+    distances: dict[str, float] = field(default_factory=dict)
+    excluded: str | None = None
+
+
+def fit_of(check: object, out: Outcome) -> float:
+    """How far a measured value lies from the claimed figure, in units of the figure's last
+    printed digit: measured from the figure itself, so a date whose YTD is 11.0% fits "11%"
+    better than one at 11.4%, though both round to it."""
+    claimed = getattr(check, "value", None)
+    if claimed is None or out.value is None or not math.isfinite(out.value):
+        return 0.0
+    figure = getattr(check, "figure", None)
+    if figure is not None:
+        unit = figure.unit
+    elif float(claimed).is_integer() and abs(claimed) >= 1:
+        unit = 1.0
+    else:
+        unit = max(abs(claimed) * 0.01, 1e-9)
+    # out.value is the measured value as the claim states it (a fall by its size)
+    return abs(out.value - claimed) / unit
+
+
+def weekday_mentions(spec: ArticleSpec) -> list[tuple[str, SessionRef]]:
+    """The weekdays the article names without "last" (``on Monday``, ``as of Wednesday``,
+    ``Tuesday's close``), by claim: each must fall in the publication's own week."""
+    out = []
+    for claim in spec.claims:
+        check = claim.check
+        if check is None:
+            continue
+        for name in ("session", "ending", "reference"):
+            ref = getattr(check, name, None)
+            if isinstance(ref, SessionRef) and ref.kind == "weekday":
+                out.append((claim.id, ref))
+    return out
 
 
 def infer_dates(
-    spec: ArticleSpec, tape: Tape, start: dt.date, end: dt.date
+    spec: ArticleSpec,
+    tape: Tape,
+    start: dt.date,
+    end: dt.date,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[list[Candidate], int]:
     """Evaluate the anchor claims on every XNYS session in ``[start, end]`` at the spec's
-    publication time (all sessions in one panel, each anchor in one pass); return the
-    sessions where all hold, and how many were tried."""
+    publication time (all sessions in one panel, each anchor in one pass). Return the
+    sessions where all hold, best fit first (those a weekday mention rules out last, with the
+    reason), and how many were tried."""
     anchors = [c for c in spec.claims if c.anchor]
     if not anchors:
         raise BadInput(f"article {spec.id} marks no claim as an anchor", field="anchor")
@@ -298,17 +391,38 @@ def infer_dates(
         return [], 0
     ctx = Context(spec, tape, days=days, claims=anchors, cross_source=False)
     by_view: dict[int, dict[str, ClaimResult]] = {i: {} for i in range(len(days))}
+    distances: dict[int, dict[str, float]] = {i: {} for i in range(len(days))}
     for claim in anchors:
         assert claim.check is not None
+        if progress is not None:
+            progress(claim.id)
         reading = ctx.reading(claim, cross_source=False)
         for i, out in evaluate(claim.check, reading).items():
             in_progress = ctx.panel.views[i].in_progress
-            by_view[i][claim.id] = _result(claim, finish(out), in_progress)
-    found = [
-        Candidate(days[i], results)
-        for i, results in by_view.items()
-        if all(r.verdict in HOLDING for r in results.values())
-    ]
+            done = finish(out)
+            by_view[i][claim.id] = _result(claim, done, in_progress)
+            distances[i][claim.id] = fit_of(claim.check, done)
+    mentions = weekday_mentions(spec)
+    found = []
+    for i, results in by_view.items():
+        if not all(r.verdict in HOLDING for r in results.values()):
+            continue
+        cut = ctx.cuts[i]
+        outside = [
+            f"{cid}: {ref.text} would be {ref.resolve(cut)}, in an earlier week"
+            for cid, ref in mentions
+            if not ref.in_publication_week(cut)
+        ]
+        found.append(
+            Candidate(
+                days[i],
+                results,
+                round(sum(distances[i].values()), 6),
+                distances[i],
+                "; ".join(outside) or None,
+            )
+        )
+    found.sort(key=lambda c: (c.excluded is not None, c.fit, c.day))
     return found, len(days)
 
 

@@ -4,21 +4,9 @@ This module only describes claims; :mod:`analysis.claims.engine` evaluates them 
 modules show them. Every check is one of the predicates below, selected by its ``predicate``
 field, so an article whose claims use existing predicates needs only a YAML file.
 
-Windows are written as short strings and parsed into :class:`Window`:
-
-=====================  ==========================================================
-``ytd``                calendar year to date
-``mtd``                month to date
-``month:2024-07``      one calendar month
-``half:2024-1``        first (or second) half of a year
-``between:A..B``       from the last close on or before A to the last on or before B
-``sessions:5``         the last 5 sessions
-``months:6``           a calendar window of 6 months
-``years:10``           a calendar window of 10 years
-``session``            the publication session's own move
-=====================  ==========================================================
-
-A window ends at the publication cut unless ``ending`` says otherwise.
+Windows and time references are written as articles write them ("this year", "in July",
+"last week", "on Friday"); :mod:`analysis.claims.windows` and :mod:`analysis.claims.timeref` list
+them and resolve them against the publication cut.
 
 >>> Window.parse("month:2024-07").kind, Window.parse("month:2024-07").month
 ('month', '2024-07')
@@ -29,12 +17,24 @@ A window ends at the publication cut unless ``ending`` says otherwise.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from typing import Annotated, Literal
+import math
+from typing import Annotated, ClassVar, Literal
 
 from dateutil.relativedelta import relativedelta
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from analysis.claims.figures import Figure
+from analysis.claims.timeref import HorizonRef, MonthRef, SessionRef
+from analysis.claims.windows import Window
 from analysis.claims.wording import RULES
 
 __all__ = [
@@ -43,16 +43,19 @@ __all__ = [
     "CallSpec",
     "Check",
     "ClaimSpec",
+    "CloseLevel",
     "Direction",
     "DrawdownWithin",
     "FactorPremium",
     "FedCuts",
     "FirstAbove",
+    "FromExtreme",
     "LevelAtHorizon",
     "LevelOrigin",
     "ListChange",
     "LongestUnderperformance",
     "MovingAverageCross",
+    "MovingAverageState",
     "Outperform",
     "PeriodReturn",
     "Published",
@@ -63,6 +66,10 @@ __all__ = [
     "ReturnRatio",
     "SectorLeaders",
     "SeriesChange",
+    "SeriesLevel",
+    "SessionMove",
+    "SessionRank",
+    "Streak",
     "TargetBy",
     "TargetVsLevel",
     "WeeklyBreakout",
@@ -70,58 +77,79 @@ __all__ = [
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-_WINDOW = re.compile(
-    r"^(ytd|mtd|session|month:\d{4}-\d{2}|half:\d{4}-[12]|between:\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}"
-    r"|sessions:\d+|months:\d+|years:\d+)$"
-)
+WindowField = Annotated[
+    Window,
+    BeforeValidator(Window.parse),
+    Field(description="a window as articles write it (analysis.claims.windows)"),
+]
 
 
-class Window(BaseModel):
-    """A period of time a return or a comparison is measured over."""
-
-    model_config = _FROZEN
-    kind: Literal[
-        "ytd", "mtd", "session", "month", "half", "between", "sessions", "months", "years"
-    ]
-    month: str | None = None
-    half: str | None = None
-    start: dt.date | None = None
-    end: dt.date | None = None
-    count: int | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> Window:
-        if not isinstance(text, str) or not _WINDOW.match(text):
-            raise ValueError(
-                f"window {text!r} is not one of ytd, mtd, session, month:YYYY-MM, half:YYYY-1, "
-                "between:YYYY-MM-DD..YYYY-MM-DD, sessions:N, months:N, years:N"
-            )
-        kind, _, arg = text.partition(":")
-        if kind == "month":
-            return cls(kind="month", month=arg)
-        if kind == "half":
-            return cls(kind="half", half=arg)
-        if kind == "between":
-            a, b = arg.split("..")
-            return cls(kind="between", start=dt.date.fromisoformat(a), end=dt.date.fromisoformat(b))
-        if kind in ("sessions", "months", "years"):
-            return cls(kind=kind, count=int(arg))
-        return cls(kind=kind)  # type: ignore[arg-type]
-
-
-WindowField = Annotated[Window, Field(description="a window string, see the module docstring")]
+# Calls about a list of stocks or a rating are scored over one documented horizon, the horizon
+# of a 12-month price target, unless the article names another.
+CALL_HORIZON_MONTHS = 12
 
 
 class _Check(BaseModel):
     model_config = _FROZEN
     rule: str | None = None
     value: float | None = None
+    # the figure as the article prints it ("11%", "2,460"): its precision sets what the
+    # wording rules accept (analysis.claims.figures)
+    stated: str | None = None
     tolerance: float | None = None
 
-    @field_validator("window", mode="before", check_fields=False)
+    @model_validator(mode="before")
     @classmethod
-    def _window(cls, v: object) -> object:
-        return Window.parse(v) if isinstance(v, str) else v
+    def _value_from_stated(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("stated") is not None:
+            stated = data["stated"]
+            if not isinstance(stated, str):
+                raise ValueError(
+                    f'stated: {stated!r} must be quoted text as printed, e.g. "11%" or "2,460"'
+                )
+            figure = Figure.parse(stated)
+            value = data.get("value")
+            if value is None:
+                data = {**data, "value": figure.value}
+            elif abs(float(value) - figure.value) > 1e-12:
+                raise ValueError(f"value {value} disagrees with stated {stated!r}")
+        return data
+
+    # the rule a check applies when the claim names none, and whether it always compares
+    # against a claimed number (a level, a target)
+    default_rule: ClassVar[str | None] = None
+    needs_value: ClassVar[bool] = False
+
+    @model_validator(mode="after")
+    def _rule_has_its_figure(self) -> _Check:
+        name = self.rule or self.default_rule
+        if name == "rounds_to" and self.stated is None:
+            raise ValueError('rule rounds_to needs the figure as printed (stated: "11%")')
+        wants = self.needs_value or (name is not None and RULES[name].needs_value)
+        if wants and self.claimed_figure() is None:
+            what = f"rule {name}" if name else f"predicate {getattr(self, 'predicate', '?')}"
+            if self.needs_value:
+                what = f"predicate {getattr(self, 'predicate', '?')}"
+            raise ValueError(
+                f'{what} compares against a claimed figure: give stated (as printed, e.g. "11%")'
+                " or value"
+            )
+        if self.value is not None and not math.isfinite(self.value):
+            raise ValueError(f"value {self.value} is not a finite number")
+        if self.tolerance is not None and not (
+            math.isfinite(self.tolerance) and self.tolerance >= 0
+        ):
+            raise ValueError(f"tolerance {self.tolerance} must be a finite number >= 0")
+        return self
+
+    def claimed_figure(self) -> float | None:
+        """The number the rule compares the measurement with."""
+        return self.value
+
+    @property
+    def figure(self) -> Figure | None:
+        """The claimed figure as printed, with its precision (None when not stated)."""
+        return Figure.parse(self.stated) if self.stated is not None else None
 
     @field_validator("rule")
     @classmethod
@@ -166,22 +194,147 @@ class _Scored(_Check):
 
 
 class _ScoredToDate(_Scored):
-    horizon_end: dt.date
+    horizon_end: HorizonField
 
     def horizon(self, published: dt.date) -> dt.date:
-        return self.horizon_end
+        return self.horizon_end.resolve(published)
 
 
 # -- as published -------------------------------------------------------------------------------
 
 
-class PeriodReturn(_OneSymbol):
+SessionField = Annotated[
+    SessionRef,
+    BeforeValidator(SessionRef.parse),
+    Field(description="a session: today, previous, Monday .. Friday, last Friday, a date"),
+]
+Change = Literal["rose", "fell", "moved"]
+MonthField = Annotated[
+    MonthRef,
+    BeforeValidator(MonthRef.parse),
+    Field(description="a month: 2025-09, September, November 2021, last month"),
+]
+HorizonField = Annotated[
+    HorizonRef,
+    BeforeValidator(HorizonRef.parse),
+    Field(description="a date, or year end"),
+]
+EndingField = Annotated[
+    SessionRef,
+    BeforeValidator(SessionRef.parse),
+    Field(description="the session a window ends on: a date, or a weekday (as of Wednesday)"),
+]
+
+
+class _Moves(_Check):
+    """A move stated by its size and its sign in words: "rose 2%", "fell more than 2%",
+    "lost about 5%". With ``fell`` the claimed figure is the size of the fall, so the rules
+    read naturally ("more than 2%" of a fall); ``moved`` takes the figure with its sign."""
+
+    change: Change = "moved"
+
+    def signed(self, value: float) -> float:
+        """The measured move as the claim states it (a fall as a positive size)."""
+        return -value if self.change == "fell" else value
+
+
+def _no_ending_with_sessions(check: PeriodReturn | RelativeReturn) -> None:
+    if check.ending is not None and check.window.kind in ("sessions", "session"):
+        raise ValueError(
+            f"ending cannot move a window counted in sessions ({check.window.describe()}); "
+            "use a calendar window (between:A..B, months:N) instead"
+        )
+
+
+class PeriodReturn(_OneSymbol, _Moves):
     """The return of ``symbol`` over ``window`` held against ``value`` by ``rule``."""
 
     predicate: Literal["period_return"]
+    default_rule: ClassVar[str | None] = "about"
     window: WindowField
-    ending: dt.date | None = None
+    ending: EndingField | None = None
     adjusted: bool = False
+
+    @model_validator(mode="after")
+    def _ending_fits(self) -> PeriodReturn:
+        _no_ending_with_sessions(self)
+        return self
+
+
+class SessionMove(_OneSymbol, _Moves):
+    """One session's move, close to close ("rose 1.2% on Friday", "Thursday's 2% drop"):
+    the session named by ``session`` (the session in progress is judged on its final bar)."""
+
+    predicate: Literal["session_move"]
+    default_rule: ClassVar[str | None] = "about"
+    session: SessionField = SessionRef("today", text="today")
+
+
+class CloseLevel(_OneSymbol):
+    """Where ``symbol`` stood on a session: its close, intraday high or low ("closed at
+    2,486", "touched 2,500 on Monday")."""
+
+    predicate: Literal["close_level"]
+    needs_value: ClassVar[bool] = True
+    default_rule: ClassVar[str | None] = "about"
+    session: SessionField = SessionRef("today", text="today")
+    field: Literal["close", "high", "low"] = "close"
+
+
+class SessionRank(_OneSymbol):
+    """A session's move ranked among the moves of a period ("the worst day of the year",
+    "the biggest gain since March"): ``rank`` 1 is the biggest ``gain`` (or ``loss``)."""
+
+    predicate: Literal["session_rank"]
+    default_rule: ClassVar[str | None] = "exactly"
+    session: SessionField = SessionRef("today", text="today")
+    among: WindowField
+    direction: Literal["gain", "loss"] = "gain"
+
+
+class MovingAverageState(_OneSymbol):
+    """The close above (or below) its ``sessions``-session average on a session, a state
+    rather than a crossing ("trading above its 200-day average")."""
+
+    predicate: Literal["ma_state"]
+    session: SessionField = SessionRef("previous", text="previous")
+    sessions: int = 200
+    side: Literal["above", "below"] = "above"
+
+
+class FromExtreme(_OneSymbol):
+    """How far ``symbol`` stood from the peak (or trough) of a period, or of all time, at a
+    session ("10% below its record", "down 20% from its November peak", "up 30% from its April
+    low"): the move from the extreme, a fall stated by its size with ``change: fell``."""
+
+    predicate: Literal["from_extreme"]
+    default_rule: ClassVar[str | None] = "about"
+    extreme: Literal["peak", "trough"] = "peak"
+    of: WindowField | None = None
+    session: SessionField = SessionRef("previous", text="previous")
+    change: Change = "moved"
+
+    def signed(self, value: float) -> float:
+        return -value if self.change == "fell" else value
+
+
+class Streak(_OneSymbol):
+    """Consecutive sessions of gains (``up``) or losses (``down``) ending on a session ("a
+    third straight gain", "a five-day losing streak")."""
+
+    predicate: Literal["streak"]
+    default_rule: ClassVar[str | None] = "exactly"
+    session: SessionField = SessionRef("today", text="today")
+    direction: Literal["up", "down"] = "up"
+
+
+class SeriesLevel(_OneSeries):
+    """An observation series' value on or before a session ("the 10-year yield stood at
+    4.5%", "the curve is inverted": below 0)."""
+
+    predicate: Literal["series_level"]
+    default_rule: ClassVar[str | None] = "about"
+    session: SessionField = SessionRef("previous", text="previous")
 
 
 class RelativeReturn(_TwoSymbols):
@@ -189,21 +342,38 @@ class RelativeReturn(_TwoSymbols):
 
     predicate: Literal["relative_return"]
     window: WindowField
-    ending: dt.date | None = None
+    ending: EndingField | None = None
+
+    @model_validator(mode="after")
+    def _ending_fits(self) -> RelativeReturn:
+        _no_ending_with_sessions(self)
+        return self
 
 
 class ReturnRatio(_TwoSymbols):
-    """A's return divided by B's over a window ("twice the gain")."""
+    """A's return divided by B's over a window ("twice the gain"). ``a_stated`` is A's move
+    as printed ("ahead 0.8%, twice the gain in the S&P 500"): during a session, each stated
+    component is judged against its own range."""
 
     predicate: Literal["return_ratio"]
+    default_rule: ClassVar[str | None] = "twice"
     window: WindowField
+    a_stated: str | None = None
+
+    @property
+    def a_figure(self) -> Figure | None:
+        return Figure.parse(self.a_stated) if self.a_stated is not None else None
 
 
 class RecordCount(_OneSymbol):
-    """Record closes of ``symbol`` in the publication year, the session in progress included
-    when it closes (or trades) above the prior record ("on pace for its third record")."""
+    """Record closes of ``symbol`` set within ``window`` (default: this year): "five record
+    closes in 2024". Of the session in progress ("on pace for its third record close") it
+    measures which record of the window the session's close would be: the count so far plus
+    one when the session closes above the prior record, and none (0) when it does not."""
 
     predicate: Literal["record_count"]
+    default_rule: ClassVar[str | None] = "exactly"
+    window: WindowField = Window(kind="ytd", text="ytd")
 
 
 class AllTimeHigh(_OneSymbol):
@@ -216,11 +386,13 @@ class AllTimeHigh(_OneSymbol):
 
 
 class FirstAbove(_OneSymbol):
-    """``symbol`` above ``value`` (close or high) on the publication session for the first
-    time ever."""
+    """``symbol`` above ``value`` (close or high) on ``session`` (default: the
+    publication session) for the first time ever."""
 
     predicate: Literal["first_above"]
+    needs_value: ClassVar[bool] = True
     field: Literal["close", "high"] = "high"
+    session: SessionField = SessionRef("today", text="today")
 
 
 class RecordBroken(_OneSymbol):
@@ -228,8 +400,8 @@ class RecordBroken(_OneSymbol):
     (``previous`` means the month before publication; ``before`` means at any time before)."""
 
     predicate: Literal["record_broken"]
-    prior_month: str
-    month: str = "previous"
+    prior_month: MonthField
+    month: MonthField | Literal["before"] = MonthRef(None, None, "last month")
 
 
 class MovingAverageCross(_OneSymbol):
@@ -237,7 +409,7 @@ class MovingAverageCross(_OneSymbol):
 
     predicate: Literal["ma_cross"]
     sessions: int = 200
-    month: str
+    month: MonthField
 
 
 class LevelOrigin(_OneSymbol):
@@ -245,17 +417,27 @@ class LevelOrigin(_OneSymbol):
     ``value`` (``about`` by default)."""
 
     predicate: Literal["level_origin"]
-    month: str
+    needs_value: ClassVar[bool] = True
+    default_rule: ClassVar[str | None] = "about"
+    month: MonthField
     field: Literal["close", "high"] = "high"
 
 
 class TargetVsLevel(_OneSymbol):
-    """A target (``value``) against the level at publication: ``rule`` below, above, or
-    ``about`` an implied upside (``upside`` given, from the close of ``reference``)."""
+    """A price ``target`` against the level at publication. With a claimed upside (``value``
+    or ``stated``), the implied upside from the close of ``reference`` is held against it by
+    ``rule``; without one, ``rule`` (``below``/``above``) places the target against the level."""
 
     predicate: Literal["target_vs_level"]
-    upside: float | None = None
-    reference: Literal["publication", "previous_close"] = "publication"
+    target: float
+
+    def claimed_figure(self) -> float | None:
+        # without a claimed upside, the rule places the target against the level
+        return self.value if self.value is not None else self.target
+
+    # the close the upside is measured from: at publication, or a named session
+    # ("from Tuesday's close")
+    reference: Literal["publication", "previous_close"] | EndingField = "publication"
 
 
 class RateCycle(_OneSeries):
@@ -268,14 +450,16 @@ class RateCycle(_OneSeries):
 
 
 class SectorLeaders(_Check):
-    """Named groups of stocks led the index: each group's median return over ``window`` beat
-    ``benchmark``'s."""
+    """Named groups of stocks led the index: a group leads when its median return over
+    ``window`` beats ``benchmark``'s. ``each`` named group must lead (or ``most`` of them);
+    a group without data is reported, and decides the verdict when it could change it."""
 
     predicate: Literal["sector_leaders"]
     groups: dict[str, list[str]]
     benchmark: str
     window: WindowField
     missing_groups: list[str] = []
+    quantifier: Literal["each", "most"] = "each"
 
     def subjects(self) -> list[str]:
         return [self.benchmark, *(s for members in self.groups.values() for s in members)]
@@ -286,22 +470,39 @@ class FactorPremium(_OneSeries):
     (percent); ``mean`` picks which one is judged, and both are reported."""
 
     predicate: Literal["factor_premium"]
+    default_rule: ClassVar[str | None] = "about"
     first_year: int
     last_year: int
     mean: Literal["arithmetic", "geometric"] = "arithmetic"
 
 
+class ReturnSeries(BaseModel):
+    """Two monthly return series (percent) standing for A and B over a longer history, e.g.
+    the Fama-French small and big size portfolios for small and large caps."""
+
+    model_config = _FROZEN
+    a: str
+    b: str
+
+
 class LongestUnderperformance(_TwoSymbols):
     """The stretch of A/B below a prior peak that is under way at publication is the longest
-    in the data."""
+    "ever": judged on month-end values (a single day's spike never starts a stretch) over the
+    longest history available, ``history`` when given; every reading is reported."""
 
     predicate: Literal["longest_underperformance"]
+    history: ReturnSeries | None = None
+
+    def subjects(self) -> list[str]:
+        extra = [self.history.a, self.history.b] if self.history else []
+        return [self.a, self.b, *extra]
 
 
 class SeriesChange(_OneSeries):
     """The change of an observation series over a window ("a steepening yield curve")."""
 
     predicate: Literal["series_change"]
+    default_rule: ClassVar[str | None] = "above"
     window: WindowField
 
 
@@ -310,39 +511,65 @@ class SeriesChange(_OneSeries):
 
 class TargetBy(_ScoredToDate, _OneSymbol):
     """``symbol`` reaches ``value`` by ``horizon_end``: touched in the range, met at the close.
-    ``origin_month`` also shows where a cited level comes from (the month's high and close)."""
+    The evidence shows where in the price history the level comes from."""
 
     predicate: Literal["target_by"]
-    origin_month: str | None = None
+    needs_value: ClassVar[bool] = True
 
 
 class Direction(_ScoredToDate, _OneSymbol):
     """``symbol`` is higher (``up``) or lower (``down``) at ``horizon_end`` than at
-    publication ("further upside through the end of the year")."""
+    publication by at least ``min_move`` ("further upside through the end of the year"); a
+    smaller move either way is no move. The path's best and worst closes are reported."""
 
     predicate: Literal["direction"]
     direction: Literal["up", "down"] = "up"
+    min_move: float = 0.01
 
 
 class LevelAtHorizon(_ScoredToDate, _OneSymbol):
     """``symbol``'s close at ``horizon_end`` against ``value`` (``about``: "ends near")."""
 
     predicate: Literal["level_at_horizon"]
+    needs_value: ClassVar[bool] = True
+    default_rule: ClassVar[str | None] = "about"
+
+
+class LevelOf(BaseModel):
+    """A level the article names without a number ("key resistance", "its prior peak"): the
+    highest close (or high) of a period, as known at publication."""
+
+    model_config = _FROZEN
+    peak: Literal["close", "high"] = "close"
+    of: WindowField
 
 
 class WeeklyBreakout(_ScoredToDate, _OneSymbol):
-    """``weeks`` consecutive weekly closes above ``value`` after publication, by
-    ``horizon_end``."""
+    """A breakout by the call's own test: ``weeks`` consecutive weekly closes above ``value``
+    after publication, by ``horizon_end``. The evidence gives when it was first confirmed,
+    whether a weekly close fell back below the level afterwards, where the index stood at the
+    horizon, and where in the price history the level comes from."""
 
     predicate: Literal["weekly_breakout"]
     weeks: int = 2
+    level_of: LevelOf | None = None
+
+    @model_validator(mode="after")
+    def _one_level(self) -> WeeklyBreakout:
+        if (self.value is None) == (self.level_of is None):
+            raise ValueError("give the level: stated (as printed) or value, or level_of")
+        if not 1 <= self.weeks <= 52:
+            raise ValueError(f"weeks {self.weeks} is not a breakout test (1 to 52)")
+        return self
 
 
 class DrawdownWithin(_Scored, _OneSymbol):
-    """A fall from the publication level of at least the rule's size (``pullback``,
-    ``correction``) within ``weeks`` weeks."""
+    """A fall from the level at the call (the publication close) of at least the rule's size
+    (``pullback``, ``correction``) within ``weeks`` weeks. The deepest peak-to-trough fall of
+    the same weeks is reported beside it."""
 
     predicate: Literal["drawdown_within"]
+    default_rule: ClassVar[str | None] = "pullback"
     weeks: int
 
     def horizon(self, published: dt.date) -> dt.date:
@@ -353,18 +580,20 @@ class Outperform(_Scored, _TwoSymbols):
     """A's return beats B's from publication to ``horizon_end`` (or ``months`` after)."""
 
     predicate: Literal["outperform"]
-    horizon_end: dt.date | None = None
+    horizon_end: HorizonField | None = None
     months: int | None = None
 
     @model_validator(mode="after")
     def _one_horizon(self) -> Outperform:
         if (self.horizon_end is None) == (self.months is None):
             raise ValueError("give exactly one of horizon_end and months")
+        if self.months is not None and not 0 < self.months <= 600:
+            raise ValueError(f"months {self.months} is not a horizon (1 to 600)")
         return self
 
     def horizon(self, published: dt.date) -> dt.date:
         if self.horizon_end is not None:
-            return self.horizon_end
+            return self.horizon_end.resolve(published)
         return published + relativedelta(months=self.months or 0)
 
 
@@ -373,21 +602,34 @@ class FedCuts(_Scored, _OneSeries):
     FRED records them)."""
 
     predicate: Literal["fed_cuts"]
-    months: list[str]
+    months: list[MonthField]
+
+    def resolved(self, published: dt.date) -> list[str]:
+        """The months as ``YYYY-MM``: a named month is the next one after publication (a
+        forecast speaks of the months ahead), "October" in a mid-October article included."""
+        out = []
+        for ref in self.months:
+            if ref.year is None and ref.month is not None:
+                year = published.year if ref.month >= published.month else published.year + 1
+                out.append(f"{year:04d}-{ref.month:02d}")
+            else:
+                out.append(ref.resolve(published))
+        return out
 
     def horizon(self, published: dt.date) -> dt.date:
-        last = dt.date.fromisoformat(max(self.months) + "-01")
+        last = dt.date.fromisoformat(max(self.resolved(published)) + "-01")
         return last + relativedelta(months=1) - dt.timedelta(days=1)
 
 
 class ListChange(_Scored):
     """A recommended-list change: the adds' mean total return minus the removes' from
-    publication to ``months`` after."""
+    publication to ``months`` after (the calls' default horizon, 12 months). Each member's
+    contribution is reported, and members whose price was pinned by a deal are flagged."""
 
     predicate: Literal["list_change"]
     adds: list[str]
     removes: list[str]
-    months: int = 12
+    months: int = CALL_HORIZON_MONTHS
 
     def subjects(self) -> list[str]:
         return [*self.adds, *self.removes]
@@ -400,6 +642,13 @@ class ListChange(_Scored):
 # a claim's kind decides which union its check must come from (checked when the spec loads).
 PUBLISHED_CHECKS: tuple[type[_Check], ...] = (
     PeriodReturn,
+    SessionMove,
+    CloseLevel,
+    SessionRank,
+    MovingAverageState,
+    FromExtreme,
+    Streak,
+    SeriesLevel,
     RelativeReturn,
     ReturnRatio,
     RecordCount,
@@ -427,6 +676,13 @@ SCORED_CHECKS: tuple[type[_Scored], ...] = (
 )
 PublishedCheck = (
     PeriodReturn
+    | SessionMove
+    | CloseLevel
+    | SessionRank
+    | MovingAverageState
+    | FromExtreme
+    | Streak
+    | SeriesLevel
     | RelativeReturn
     | ReturnRatio
     | RecordCount
@@ -516,15 +772,60 @@ def _predicate_name(cls: type[_Check]) -> str:
     return str(cls.model_fields["predicate"].annotation.__args__[0])  # type: ignore[union-attr]
 
 
+def _time(value: object) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        hours, minutes = divmod(value, 60)
+        raise ValueError(
+            f"time {value} is a number: YAML 1.1 reads an unquoted {hours}:{minutes:02d} as "
+            f'{value} (base 60); quote it: time: "{hours:02d}:{minutes:02d}"'
+        )
+    return value
+
+
 class Published(BaseModel):
-    """When the article came out, and how we know."""
+    """When the article came out, and how we know.
+
+    ``basis`` is ``given`` (the article prints its date), ``inferred`` (from the anchor claims
+    by ``tapecheck infer-date``, over ``window``; ``candidates`` are every session on which the
+    anchors held, ranked by fit, the date first), or ``same_as`` another article (a rewrite takes
+    its original's date and time).
+    """
 
     model_config = _FROZEN
-    date: dt.date
-    basis: Literal["given", "inferred"]
-    time: dt.time = dt.time(16, 0)
+    date: dt.date | None = None
+    basis: Literal["given", "inferred", "same_as"]
+    same_as: str | None = None
+    time: Annotated[dt.time, BeforeValidator(_time)] = dt.time(16, 0)
     window: str | None = None
     candidates: list[dt.date] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Published:
+        if self.basis == "same_as":
+            if not self.same_as:
+                raise ValueError("basis same_as names the original: same_as: C")
+        elif self.same_as is not None:
+            raise ValueError("same_as goes with basis: same_as")
+        elif self.date is None:
+            raise ValueError(f"a {self.basis} publication gives its date")
+        if self.window is not None:
+            start, end = self.window_dates()
+            if end < start:
+                raise ValueError(f"window {self.window} ends before it starts")
+            outside = [d for d in self.candidates if not start <= d <= end]
+            if outside:
+                raise ValueError(f"candidates {outside} lie outside the window {self.window}")
+        return self
+
+    def window_dates(self) -> tuple[dt.date, dt.date]:
+        """The window's first and last day."""
+        if self.window is None or ".." not in self.window:
+            raise ValueError(f"window {self.window!r} is not START..END (ISO dates)")
+        a, b = self.window.split("..", 1)
+        try:
+            return dt.date.fromisoformat(a.strip()), dt.date.fromisoformat(b.strip())
+        except ValueError:
+            raise ValueError(f"window {self.window!r} is not START..END (ISO dates)") from None
 
 
 class ArticleSpec(BaseModel):
@@ -537,6 +838,9 @@ class ArticleSpec(BaseModel):
     published: Published
     rewrite_of: str | None = None
     claims: list[ClaimSpec]
+    # where the spec came from: the file, and the line of each claim's check (for errors)
+    _path: str | None = PrivateAttr(default=None)
+    _lines: dict[str, int] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> ArticleSpec:

@@ -14,13 +14,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 
 from analysis import signals as sg
 from analysis.claims import model as m
 from analysis.claims.dispatch import evaluates
+from analysis.claims.judging import accepts, describe, holds, level, percent, show
 from analysis.claims.reading import SLACK_DAYS, Reading, checked_close, missing_close
-from analysis.claims.verdict import Live, NotEnoughData, Outcome, Verdict
-from analysis.claims.windows import resolve_window
+from analysis.claims.timeref import NoSession
+from analysis.claims.verdict import Component, Live, NotEnoughData, Outcome, Verdict
+from analysis.claims.windows import month_bounds, month_named, resolve_window
 from analysis.claims.wording import INF, Interval
 from analysis.claims.wording import rule as wording_rule
 
@@ -28,20 +31,6 @@ __all__: list[str] = []  # evaluators are reached through analysis.claims.dispat
 
 
 # -- judging helpers ----------------------------------------------------------------------------
-
-
-def describe(check: m._Check, default_rule: str, claimed: float | None = None) -> str:
-    value = check.value if claimed is None else claimed
-    return wording_rule(check.rule or default_rule).describe(value, check.tolerance)
-
-
-def accepts(check: m._Check, default_rule: str, claimed: float | None = None) -> Interval:
-    value = check.value if claimed is None else claimed
-    return wording_rule(check.rule or default_rule).interval(value, check.tolerance)
-
-
-def holds(check: m._Check, default_rule: str, measured: float) -> bool:
-    return accepts(check, default_rule).contains(measured)
 
 
 def live_range(
@@ -68,7 +57,7 @@ def _need_row(
 def window_returns(
     r: Reading,
     window: m.Window,
-    ending: dt.date | None,
+    ending: m.SessionRef | None,
     symbols: list[str],
     *,
     adjusted: bool = False,
@@ -93,8 +82,24 @@ def window_returns(
             table = r.with_params(closed.filter(closed["view"].isin(views)), day=r.day)
             rows |= r.rows(sg.trailing_return(table, ibis._.day, lag), by="symbol")
         return rows, spans
-    for i in r.views:
-        spans[i] = resolve_window(window, r.day(i), ending)
+    if window.kind == "since_peak":
+        # "since its November peak": from the highest close of the most recent November
+        assert window.month is not None
+        bounds = {i: month_bounds(*month_named(window.month, r.day(i))) for i in r.views}
+        months = r.with_params(closed, start=lambda i: bounds[i][0], end=lambda i: bounds[i][1])
+        peaks = r.rows(sg.peak(months, "close", start=ibis._.start, end=ibis._.end), by="symbol")
+        for i in r.views:
+            got = [row["peak_session"] for (v, _), row in peaks.items() if v == i]
+            spans[i] = (got[0] if got else bounds[i][0], r.day(i))
+    else:
+        for i in r.views:
+            end = None
+            if ending is not None:
+                try:
+                    end = ending.resolve(r.view(i).cut)
+                except NoSession:
+                    end = dt.date.min
+            spans[i] = resolve_window(window, r.day(i), end)
     table = r.with_params(
         closed,
         after=lambda i: spans[i][0],  # type: ignore[index]
@@ -145,6 +150,13 @@ def _end(
     span = spans[i]
     if span is not None:
         checked_close(symbol, span[1], row["end_session"], coverage, i)
+    if row["end_session"] <= row["base_session"]:
+        # the window holds no session that had closed by the cut: no return, never +0.00%
+        raise NotEnoughData(
+            f"{symbol}: no session of the window had closed by the cut (last close "
+            f"{row['end_session']})",
+            [f"{symbol} after {row['base_session']}"],
+        )
     return row
 
 
@@ -154,19 +166,25 @@ def period_return(check: m.PeriodReturn, r: Reading) -> dict[int, Outcome]:
     rows, spans = window_returns(r, window, check.ending, [sym], adjusted=check.adjusted)
     coverage = r.coverage([sym], adjusted=check.adjusted)
     live = r.live([sym]) if r.speaks_live else {}
+    fmt = show(check)
 
     def judge(i: int) -> Outcome:
         row = _base(r, rows, spans, coverage, i, sym, window.count)
         base = float(row["base_close"])
         evidence: dict[str, object] = {"base_session": str(row["base_session"]), "base_close": base}
+        rule_text = describe(check, "about")
         if _ends_live(r, spans, i):
-            out = Outcome(None, evidence, describe(check, "about"), "", [sym])
-            out.live = Live(
-                lambda p: p[sym] / base - 1,
-                {sym: live_range(r, live, i, sym)},
+            out = Outcome(None, evidence, rule_text, "", [sym], show=fmt)
+            out.live = Live.single(
+                f"{sym} return" if check.change != "fell" else f"{sym} fall",
+                sym,
+                lambda p: check.signed(p / base - 1),
+                live_range(r, live, i, sym),
                 accepts(check, "about"),
             )
-            out.summary = f"{sym} return over {window.kind} at the session's prices"
+            out.summary = (
+                f"{sym} return over {window.describe()} from {level(base)} ({row['base_session']})"
+            )
             return out
         end = _end(rows, spans, coverage, i, sym)
         value = float(end["period_return"])
@@ -176,11 +194,14 @@ def period_return(check: m.PeriodReturn, r: Reading) -> dict[int, Outcome]:
             "return": value,
         }
         return Outcome.judged(
-            holds(check, "about", value),
+            holds(check, "about", check.signed(value)),
             evidence,
-            describe(check, "about"),
-            f"{sym} {window.kind} return {value:+.2%}",
+            rule_text,
+            f"{sym} return over {window.describe()} {fmt(value)} ({level(base)} on "
+            f"{row['base_session']}"
+            f" to {level(float(end['end_close']))} on {end['end_session']})",
             [sym],
+            value=check.signed(value),
         )
 
     return r.each(judge)
@@ -199,6 +220,7 @@ def _relative(
     coverage = r.coverage([a, b])
     live = r.live([a, b]) if r.speaks_live else {}
     ratio = isinstance(check, m.ReturnRatio)
+    fmt = (lambda x: f"{x:.2f}x") if ratio else percent
 
     def judge(i: int) -> Outcome:
         ra = _base(r, rows, spans, coverage, i, a, check.window.count)
@@ -209,28 +231,18 @@ def _relative(
                 f"{sym} base_session": str(row["base_session"]),
                 f"{sym} base_close": float(row["base_close"]),
             }
+        rule_text = describe(check, default_rule, fmt)
         if _ends_live(r, spans, i):
             base_a, base_b = float(ra["base_close"]), float(rb["base_close"])
-            out = Outcome(None, measured, describe(check, default_rule), "", [a, b])
-
-            def image(ranges: Mapping[str, tuple[float, float, float]]) -> tuple[float, float]:
-                lo_b, hi_b = ranges[b][0] / base_b - 1, ranges[b][1] / base_b - 1
-                if ratio and lo_b <= 0 <= hi_b:
-                    return -INF, INF  # the denominator's range holds zero: any ratio
-                corners = [
-                    combine(pa / base_a - 1, pb / base_b - 1)
-                    for pa in ranges[a][:2]
-                    for pb in ranges[b][:2]
-                ]
-                return min(corners), max(corners)
-
+            ranges = {a: live_range(r, live, i, a), b: live_range(r, live, i, b)}
+            out = Outcome(None, measured, rule_text, "", [a, b], show=fmt)
             out.live = Live(
                 lambda p: combine(p[a] / base_a - 1, p[b] / base_b - 1),
-                {a: live_range(r, live, i, a), b: live_range(r, live, i, b)},
+                ranges,
                 accepts(check, default_rule),
-                image=image,
+                _components(check, a, b, base_a, base_b, combine, default_rule),
             )
-            out.summary = f"{label} of {a} and {b} at the session's prices"
+            out.summary = f"{label} of {a} and {b}"
             return out
         ea, eb = _end(rows, spans, coverage, i, a), _end(rows, spans, coverage, i, b)
         for sym, row in ((a, ea), (b, eb)):
@@ -244,12 +256,54 @@ def _relative(
         return Outcome.judged(
             holds(check, default_rule, value),
             measured,
-            describe(check, default_rule),
-            f"{a} {va:+.2%} vs {b} {vb:+.2%}: {label} {value:+.4g}",
+            rule_text,
+            f"{a} {percent(va)} vs {b} {percent(vb)}: {label} {fmt(value)}",
             [a, b],
+            value=value,
         )
 
     return r.each(judge)
+
+
+def _components(
+    check: m.RelativeReturn | m.ReturnRatio,
+    a: str,
+    b: str,
+    base_a: float,
+    base_b: float,
+    combine: Callable[[float, float], float],
+    default_rule: str,
+) -> tuple[Component, ...]:
+    """The quantities a statement about the session states, each judged on its own range.
+
+    "Ahead 0.8%, twice the gain in the S&P 500" states A's move (0.8%, as printed) and, through
+    the ratio, B's (0.8% / 2, within the ratio's tolerance); without a stated move, the
+    combined value itself is the one component."""
+    figure = check.a_figure if isinstance(check, m.ReturnRatio) else None
+    if figure is None:
+        return (
+            Component(
+                check.predicate,
+                (a, b),
+                lambda p: combine(p[a] / base_a - 1, p[b] / base_b - 1),
+                accepts(check, default_rule),
+            ),
+        )
+    stated_a = wording_rule("rounds_to").interval(figure.value, None, figure.unit)
+    ratio = accepts(check, default_rule)
+    implied = [x / y for x in (stated_a.lo, stated_a.hi) for y in (ratio.lo, ratio.hi) if y]
+    return (
+        Component.of(
+            f"{a} return (stated {figure.text})", a, lambda p: p / base_a - 1, stated_a, percent
+        ),
+        Component.of(
+            f"{b} return (implied {percent(min(implied))} to {percent(max(implied))})",
+            b,
+            lambda p: p / base_b - 1,
+            Interval(min(implied), max(implied)),
+            percent,
+        ),
+    )
 
 
 @evaluates(m.RelativeReturn)
@@ -269,65 +323,111 @@ def return_ratio(check: m.ReturnRatio, r: Reading) -> dict[int, Outcome]:
 # -- records and levels -------------------------------------------------------------------------
 
 
-def _peaks(r: Reading, symbol: str, field: str, **window: object) -> dict[int, dict[str, Any]]:
-    closed = r.closed([symbol])
-    table = r.with_params(closed, **window) if window else closed  # type: ignore[arg-type]
-    bounds = {k: getattr(ibis._, k) for k in window}
-    return r.rows(sg.peak(table, field, **bounds))  # type: ignore[arg-type]
-
-
 def _no_field(symbol: str, field: str, r: Reading, i: int) -> NotEnoughData:
     feed = r.view(i).choice(symbol)
     where = f" from source {feed}" if feed != "*" else ""
     return NotEnoughData(f"no {field} values for {symbol}{where}", [f"{symbol} {field}"])
 
 
+def covers(r: Reading, i: int, symbol: str, since: dt.date | None, why: str) -> None:
+    """A feed read in place of the preferred ones votes only if its history reaches back to
+    ``since`` (the start of what the claim reads); otherwise it abstains, and says so."""
+    feed = r.view(i).feed
+    if feed is None or feed[0] != symbol or since is None:
+        return
+    span = r.coverage([symbol]).get((i, symbol))
+    if span is None:
+        raise NotEnoughData(f"{feed[1]} has no bars of {symbol}: abstains", [symbol])
+    if (span[0] - since).days > SLACK_DAYS:
+        raise NotEnoughData(
+            f"{feed[1]} starts {span[0]}, after {since} ({why}): abstains",
+            [f"{symbol}@{feed[1]} before {span[0]}"],
+        )
+
+
+def up_to_date(r: Reading, i: int, symbol: str) -> None:
+    """A claim about where things stand at publication needs the series up to it: a feed
+    whose data end more than a week before has no say (it abstains, and says so)."""
+    coverage = r.coverage([symbol])
+    span = coverage.get((i, symbol))
+    checked_close(symbol, r.day(i), span[1] if span else None, coverage, i)
+
+
+def _preferred_row(r: Reading, rows: Mapping[int, dict[str, Any]], i: int) -> dict[str, Any] | None:
+    return rows.get(r.preferred_view(i))
+
+
+def _history_start(r: Reading, symbol: str, i: int) -> dt.date | None:
+    span = r.coverage([symbol]).get((r.preferred_view(i), symbol))
+    return span[0] if span else None
+
+
 @evaluates(m.RecordCount)
 def record_count(check: m.RecordCount, r: Reading) -> dict[int, Outcome]:
     sym = check.symbol
     closed = r.closed([sym])
-    table = r.with_params(closed, start=lambda i: dt.date(r.day(i).year, 1, 1), end=r.day)
+    spans = {i: resolve_window(check.window, r.day(i)) for i in r.views}
+    table = r.with_params(
+        closed, start=lambda i: spans[i][0] + dt.timedelta(days=1), end=lambda i: spans[i][1]
+    )
     records = r.grouped(sg.record_closes(table, start=ibis._.start, end=ibis._.end))
     peaks = r.rows(sg.peak(closed, "close"))
+    window_start = r.with_params(closed, end=lambda i: spans[i][0])
+    before = r.rows(sg.peak(window_start, "close", end=ibis._.end))
     live = r.live([sym]) if r.speaks_live else {}
 
     def judge(i: int) -> Outcome:
         prior = float(_need_row(peaks, i, f"no bars of {sym} known at {r.day(i)}", [sym])["peak"])
+        up_to_date(r, i, sym)
+        base = _preferred_row(r, before, i)
+        covers(
+            r, i, sym, base["peak_session"] if base else None, "the record the window began with"
+        )
         sessions = [str(d) for d in records[i]["session"]]
         n = len(sessions)
-        year = r.day(i).year
-        if r.is_live(i):
+        period = check.window.describe()
+        in_window = spans[i][1] >= r.day(i)
+        measured: dict[str, object] = {
+            "records_this_year_before": n,
+            "prior_record_close": prior,
+            "record_sessions": sessions,
+        }
+        if r.is_live(i) and in_window:
             out = Outcome(
                 None,
-                {
-                    "records_this_year_before": n,
-                    "prior_record_close": prior,
-                    "record_sessions": sessions,
-                },
-                describe(check, "exactly"),
-                f"{n} record closes in {year} before the session; prior record {prior:,.2f}",
+                measured,
+                describe(check, "exactly", _count),
+                f"{n} record closes in {period} before the session; prior record close "
+                f"{level(prior)}",
                 [sym],
+                show=_count,
             )
-            out.live = Live(
-                lambda p: n + (1 if p[sym] > prior else 0),
-                {sym: live_range(r, live, i, sym)},
+            # "on pace for its third record": the session's close would be a record, and the
+            # third of the window; a session that is no record is on pace for none (0)
+            out.live = Live.single(
+                "number of the session's record",
+                sym,
+                lambda p: n + 1 if p > prior else 0,
+                live_range(r, live, i, sym),
                 accepts(check, "exactly"),
+                image="ends",
             )
             return out
         return Outcome.judged(
             holds(check, "exactly", n),
-            {
-                "records_this_year_before": n,
-                "prior_record_close": prior,
-                "record_sessions": sessions,
-                "records_this_year": n,
-            },
-            describe(check, "exactly"),
-            f"{n} record closes in {year} by {r.day(i)}",
+            measured | {"records_this_year": n},
+            describe(check, "exactly", _count),
+            f"{n} record closes in {period} ({spans[i][0] + dt.timedelta(days=1)} to "
+            f"{min(spans[i][1], r.day(i))})",
             [sym],
+            value=n,
         )
 
     return r.each(judge)
+
+
+def _count(x: float) -> str:
+    return f"{x:.0f}"
 
 
 @evaluates(m.AllTimeHigh)
@@ -346,20 +446,30 @@ def all_time_high(check: m.AllTimeHigh, r: Reading) -> dict[int, Outcome]:
         top = peaks.get(i)
         if top is None:
             raise _no_field(sym, field, r, i)
+        up_to_date(r, i, sym)
+        base = _preferred_row(r, peaks, i)
+        covers(r, i, sym, base["peak_session"] if base else None, "the prior record")
         prior, prior_session = float(top["peak"]), str(top["peak_session"])
         if r.is_live(i):
-            _low, high, _close = rng = live_range(r, live, i, sym)
+            what = "high" if field == "high" else "close"
             out = Outcome(
                 None,
                 {f"prior_record_{field}": prior, "prior_record_session": prior_session},
-                wording_rule("record").describe(prior, check.tolerance),
-                f"the session's {'high (judged on the high)' if field == 'high' else 'prices'}"
-                f" against the prior record {field} {prior:,.2f}",
+                wording_rule("record").describe(prior, check.tolerance, fmt=level),
+                f"the session's {what} against the prior record {field} {level(prior)} "
+                f"({prior_session})",
                 [sym],
+                show=level,
             )
-            # a record high is the session's high beating the prior one: judge on the high
-            ranges = {sym: (high, high, high) if field == "high" else rng}
-            out.live = Live(lambda p: p[sym], ranges, Interval(prior, INF, lo_open=True))
+            # "a record high": the session's high beating the prior one; judge on the high
+            out.live = Live.single(
+                f"{sym} {what}",
+                sym,
+                lambda p: p,
+                live_range(r, live, i, sym),
+                Interval(prior, INF, lo_open=True),
+                judged_on="high" if field == "high" else "close",
+            )
             return out
         found = [str(d) for d in hits[i]["session"]]
         return Outcome(
@@ -370,7 +480,7 @@ def all_time_high(check: m.AllTimeHigh, r: Reading) -> dict[int, Outcome]:
                 "window_sessions": within,
             },
             f"record: a record {field} within the last {within} sessions",
-            f"last record {field} {prior_session}",
+            f"last record {field} {level(prior)} on {prior_session}",
             [sym],
         )
 
@@ -386,61 +496,110 @@ def _recent_start(recent: Mapping[int, dict[str, Any]], i: int) -> dt.date:
 
 @evaluates(m.FirstAbove)
 def first_above(check: m.FirstAbove, r: Reading) -> dict[int, Outcome]:
+    from analysis.claims.on_session import sessions_named
+
     sym, field = check.symbol, check.field
-    level = check.value
-    assert level is not None
-    closed = r.closed([sym])
-    peaks = r.rows(sg.peak(closed, field))
+    mark = check.value
+    assert mark is not None
+    named = sessions_named(r, check.session)
+
+    def on(i: int) -> dt.date:
+        day = named[i]
+        return day if isinstance(day, dt.date) else dt.date.min
+
+    closed = r.with_params(r.closed([sym]), before=lambda i: on(i) - dt.timedelta(days=1), on=on)
+    peaks = r.rows(sg.peak(closed, field, end=ibis._.before))
     signal = sg.first_close_above if field == "close" else sg.first_high_above
-    firsts = r.rows(signal(closed, level))
-    live = r.live([sym]) if r.speaks_live else {}
-    rule_text = wording_rule("first_time").describe(level, None)
+    firsts = r.rows(signal(closed, mark))
+    bars = r.rows(sg.session_bar(closed, ibis._.on))
+    live = r.live([sym])
+    rule_text = wording_rule("first_time").describe(mark, None, fmt=level)
+    what = "high" if field == "high" else "close"
 
     def judge(i: int) -> Outcome:
+        day = named[i]
+        if not isinstance(day, dt.date):
+            raise NotEnoughData(f"{sym}: {day}", [sym])
         top = peaks.get(i)
         if top is None:
             raise _no_field(sym, field, r, i)
+        up_to_date(r, i, sym)
+        covers(r, i, sym, _history_start(r, sym, i), "a first time ever reads the whole history")
         prior_max = float(top["peak"])
         evidence: dict[str, object] = {
+            "session": str(day),
             f"highest_prior_{field}": prior_max,
-            "level": level,
+            "level": mark,
             "prior_max_session": str(top["peak_session"]),
         }
-        if prior_max > level:
+        if prior_max > mark:
             when = firsts[i]["session"]
             return Outcome(
                 Verdict.REFUTED,
                 {**evidence, "first_time": str(when)},
                 rule_text,
-                f"{sym} was already above {level:,.0f} on {when}",
+                f"{sym} was already above {level(mark)} on {when}, before {day}",
                 [sym],
             )
-        if not r.is_live(i):
-            raise NotEnoughData(f"no bar of {sym} for the session in progress", [sym])
-        out = Outcome(None, evidence, rule_text, "", [sym])
-        # "topped" a level: judge on the session's traded prices
-        out.live = Live(
-            lambda p: p[sym], {sym: live_range(r, live, i, sym)}, Interval(level, INF, lo_open=True)
+        before = (
+            f"never above {level(mark)} before {day} (highest {field} {level(prior_max)} on "
+            f"{top['peak_session']})"
         )
-        out.summary = f"never above {level:,.0f} before (highest {prior_max:,.2f})"
-        return out
+        if day == r.day(i) and r.view(i).in_progress:
+            out = Outcome(None, evidence, rule_text, before, [sym], show=level)
+            # "topped", "hit", "touched" a level speak of the intraday high: judge on the high
+            out.live = Live.single(
+                f"{sym} {what}",
+                sym,
+                lambda p: p,
+                live_range(r, live, i, sym),
+                Interval(mark, INF, lo_open=True),
+                judged_on="high" if field == "high" else "close",
+            )
+            return out
+        row = bars.get(i)
+        if row is None or row[field] is None:
+            raise NotEnoughData(f"no {field} of {sym} on {day}", [f"{sym} {day}"])
+        value = float(row[field])
+        return Outcome.judged(
+            value > mark,
+            evidence | {field: value},
+            rule_text,
+            f"{before}; {what} on {day}: {level(value)}",
+            [sym],
+            dates={"session": str(day)},
+            value=value,
+        )
 
     return r.each(judge)
 
 
 def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
-    first = dt.date.fromisoformat(month + "-01")
-    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return first, following - dt.timedelta(days=1)
+    year, number = (int(x) for x in month.split("-"))
+    return month_bounds(year, number)
+
+
+def _months(r: Reading, ref: m.MonthRef) -> dict[int, tuple[str, dt.date, dt.date]]:
+    """The month ``ref`` names in each view: ``(YYYY-MM, first day, last day)``."""
+    out = {}
+    for i in r.views:
+        month = ref.resolve(r.day(i))
+        out[i] = (month, *_month_bounds(month))
+    return out
 
 
 @evaluates(m.RecordBroken)
 def record_broken(check: m.RecordBroken, r: Reading) -> dict[int, Outcome]:
     sym = check.symbol
-    first, last = _month_bounds(check.prior_month)
-    closed = r.closed([sym])
-    tops = r.rows(sg.peak(closed, "close", start=first, end=last))
-    earlier = r.rows(sg.peak(closed, "close", end=first - dt.timedelta(days=1)))
+    months = _months(r, check.prior_month)
+    closed = r.with_params(
+        r.closed([sym]),
+        first=lambda i: months[i][1],
+        last=lambda i: months[i][2],
+        before=lambda i: months[i][1] - dt.timedelta(days=1),
+    )
+    tops = r.rows(sg.peak(closed, "close", start=ibis._.first, end=ibis._.last))
+    earlier = r.rows(sg.peak(closed, "close", end=ibis._.before))
     present = [i for i in r.views if i in tops]
     table = r.with_params(
         closed.filter(closed["view"].isin(present)) if present else closed,
@@ -454,21 +613,22 @@ def record_broken(check: m.RecordBroken, r: Reading) -> dict[int, Outcome]:
     )
 
     def judge(i: int) -> Outcome:
+        prior_month, first, _ = months[i]
         top = tops.get(i)
         if top is None:
-            raise NotEnoughData(f"no bars of {sym} in {check.prior_month}", [sym])
+            raise NotEnoughData(f"no bars of {sym} in {prior_month}", [sym])
+        up_to_date(r, i, sym)
+        covers(r, i, sym, first, f"the {prior_month} record")
         record, record_session = float(top["peak"]), top["peak_session"]
         before = earlier.get(i)
-        target = check.month
-        if target == "previous":
-            target = (r.day(i).replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+        target = check.month if check.month == "before" else check.month.resolve(r.day(i))
         measured: dict[str, object] = {
             "prior_record_close": record,
             "prior_record_session": str(record_session),
             "was_all_time_record": before is None or record > float(before["peak"]),
         }
         when = "at any time before publication" if target == "before" else f"in {target}"
-        rule_text = f"record: the first close above the {check.prior_month} record falls {when}"
+        rule_text = f"record: the first close above the {prior_month} record falls {when}"
         hit = broken.get(i)
         if hit is None:
             return Outcome(
@@ -500,12 +660,13 @@ def ma_cross(check: m.MovingAverageCross, r: Reading) -> dict[int, Outcome]:
     coverage = r.coverage([sym])
 
     def judge(i: int) -> Outcome:
+        month = check.month.resolve(r.day(i))
         if (i, sym) not in coverage:
             raise NotEnoughData(f"no bars of {sym} known at {r.day(i)}", [sym])
+        up_to_date(r, i, sym)
         x = crossings[i]
         rule_text = (
-            f"the close's current run above its {check.sessions}-session average "
-            f"began in {check.month}"
+            f"the close's current run above its {check.sessions}-session average began in {month}"
         )
         if x.height == 0 or x["direction"][-1] != "up":
             return Outcome(
@@ -522,13 +683,11 @@ def ma_cross(check: m.MovingAverageCross, r: Reading) -> dict[int, Outcome]:
             for d, w in zip(x["session"], x["direction"], strict=True)
             if w == "up" and d.year == year
         ]
-        ok = start.strftime("%Y-%m") == check.month or (
-            len(check.month) == 2 and start.strftime("%m") == check.month
-        )
+        ok = start.strftime("%Y-%m") == month
         return Outcome.judged(
             ok,
             {"run_began": str(start), "up_crossings_this_year": ups},
-            f"the current run above the {check.sessions}-session average began in {check.month}",
+            f"the current run above the {check.sessions}-session average began in {month}",
             f"current run above the {check.sessions}-session average began {start}",
             [sym],
             dates={"crossing": str(start)},
@@ -540,28 +699,51 @@ def ma_cross(check: m.MovingAverageCross, r: Reading) -> dict[int, Outcome]:
 @evaluates(m.LevelOrigin)
 def level_origin(check: m.LevelOrigin, r: Reading) -> dict[int, Outcome]:
     sym, field = check.symbol, check.field
-    first, last = _month_bounds(check.month)
-    closed = r.closed([sym])
-    tops = {f: r.rows(sg.peak(closed, f, start=first, end=last)) for f in ("close", "high")}
+    months = _months(r, check.month)
+    closed = r.with_params(
+        r.closed([sym]), first=lambda i: months[i][1], last=lambda i: months[i][2]
+    )
+    tops = {
+        f: r.rows(sg.peak(closed, f, start=ibis._.first, end=ibis._.last))
+        for f in ("close", "high")
+    }
+    after = r.with_params(
+        closed,
+        level=lambda i: float(tops[field][i]["peak"]) if i in tops[field] else INF,
+        start=lambda i: months[i][2] + dt.timedelta(days=1),
+    )
+    signal = sg.first_close_above if field == "close" else sg.first_high_above
+    exceeded = r.rows(signal(after, ibis._.level, start=ibis._.start))
 
     def judge(i: int) -> Outcome:
+        month = months[i][0]
         top = tops[field].get(i)
         if top is None:
-            raise NotEnoughData(f"no bars of {sym} in {check.month}", [sym])
+            raise NotEnoughData(f"no bars of {sym} in {month}", [sym])
         value, when = float(top["peak"]), top["peak_session"]
         highs = tops["high"].get(i)
+        beyond = exceeded.get(i)
+        measured: dict[str, object] = {
+            f"{month}_max_{field}": value,
+            "session": str(when),
+            f"{month}_max_close": float(tops["close"][i]["peak"]),
+            f"{month}_max_high": float(highs["peak"]) if highs else None,
+            "first_exceeded": str(beyond["session"]) if beyond else None,
+            "first_exceeded_at": float(beyond[field]) if beyond else None,
+        }
+        later = (
+            f"; first exceeded on {beyond['session']} ({field} {level(float(beyond[field]))})"
+            if beyond
+            else "; not exceeded since"
+        )
         return Outcome.judged(
             holds(check, "about", value),
-            {
-                f"{check.month}_max_{field}": value,
-                "session": str(when),
-                f"{check.month}_max_close": float(tops["close"][i]["peak"]),
-                f"{check.month}_max_high": float(highs["peak"]) if highs else None,
-            },
-            describe(check, "about"),
-            f"highest {field} of {check.month}: {value:,.2f} on {when}",
+            measured,
+            describe(check, "about", level),
+            f"highest {field} of {month}: {level(value)} on {when}{later}",
             [sym],
             dates={"level_from": str(when)},
+            value=value,
         )
 
     return r.each(judge)
@@ -569,19 +751,25 @@ def level_origin(check: m.LevelOrigin, r: Reading) -> dict[int, Outcome]:
 
 @evaluates(m.TargetVsLevel)
 def target_vs_level(check: m.TargetVsLevel, r: Reading) -> dict[int, Outcome]:
-    sym = check.symbol
-    target = check.value
-    assert target is not None
+    sym, target = check.symbol, check.target
     closed = r.closed([sym])
     coverage = r.coverage([sym])
-    if check.upside is not None:
-
+    if check.value is not None:
+        # a claimed upside ("implies roughly 7% upside from Tuesday's close")
         def reference(i: int) -> dt.date:
             day = r.day(i)
-            return day - dt.timedelta(days=1) if check.reference == "previous_close" else day
+            if check.reference == "previous_close":
+                return day - dt.timedelta(days=1)
+            if check.reference == "publication":
+                return day
+            try:
+                return check.reference.resolve(r.view(i).cut)
+            except NoSession:
+                return dt.date.min
 
         table = r.with_params(closed, reference=reference)
         rows = r.rows(sg.implied_upside(table, target, ibis._.reference))
+        fmt = show(check)
 
         def judge_upside(i: int) -> Outcome:
             row = rows.get(i)
@@ -590,16 +778,18 @@ def target_vs_level(check: m.TargetVsLevel, r: Reading) -> dict[int, Outcome]:
             checked_close(sym, reference(i), row["reference_session"], coverage, i)
             upside, ref = float(row["implied_upside"]), float(row["reference_close"])
             return Outcome.judged(
-                accepts(check, "about", check.upside).contains(upside),
+                holds(check, "about", upside),
                 {
                     "target": target,
                     "reference_session": str(row["reference_session"]),
                     "reference_close": ref,
                     "implied_upside": upside,
                 },
-                describe(check, "about", check.upside),
-                f"{target:,.0f} vs {ref:,.2f} ({row['reference_session']}): {upside:+.2%}",
+                describe(check, "about"),
+                f"target {level(target)} vs {level(ref)} ({row['reference_session']}): "
+                f"{fmt(upside)} upside",
                 [sym],
+                value=upside,
             )
 
         return r.each(judge_upside)
@@ -609,28 +799,28 @@ def target_vs_level(check: m.TargetVsLevel, r: Reading) -> dict[int, Outcome]:
     # is what it is held against
     flip = {"below": "above", "above": "below"}[rule_name]
     level_rule = wording_rule(flip)
-    rule_text = level_rule.describe(target, None).replace("measured", "level")
+    rule_text = level_rule.describe(target, None, fmt=level).replace("measured", "level")
     levels = r.rows(sg.close_on_or_before(r.with_params(closed, day=r.day), ibis._.day))
     live = r.live([sym]) if r.speaks_live else {}
 
     def judge(i: int) -> Outcome:
-        out = Outcome(None, {"target": target}, rule_text, "", [sym])
+        out = Outcome(None, {"target": target}, rule_text, "", [sym], show=level)
         if r.is_live(i) and (i, sym) in live:
-            out.live = Live(
-                lambda p: p[sym], {sym: live[(i, sym)]}, level_rule.interval(target, None)
+            out.live = Live.single(
+                f"{sym} level", sym, lambda p: p, live[(i, sym)], level_rule.interval(target, None)
             )
-            out.summary = f"{sym} level during the session against the target"
+            out.summary = f"target {level(target)} against {sym} during the session"
             return out
         row = levels.get(i)
         if row is None:
             raise missing_close(sym, r.day(i), coverage, i)
         checked_close(sym, r.day(i), row["session"], coverage, i)
-        level = float(row["close"])
+        close = float(row["close"])
         out.verdict = (
-            Verdict.SUPPORTED if level_rule.holds(level, target, None) else Verdict.REFUTED
+            Verdict.SUPPORTED if level_rule.holds(close, target, None) else Verdict.REFUTED
         )
-        out.measured |= {"level": level, "level_session": str(row["session"])}
-        out.summary = f"target {target:,.0f} vs level {level:,.2f}"
+        out.measured |= {"level": close, "level_session": str(row["session"])}
+        out.summary = f"target {level(target)} vs level {level(close)} ({row['session']})"
         return out
 
     return r.each(judge)
@@ -715,26 +905,76 @@ def sector_leaders(check: m.SectorLeaders, r: Reading) -> dict[int, Outcome]:
                 groups[name] = float(got["median_return"])
         if not groups:
             raise NotEnoughData("no group has data", missing)
-        return Outcome.judged(
-            all(g > bench_return for g in groups.values()),
-            {
-                "benchmark_return": bench_return,
-                "group_median_returns": groups,
-                "stock_returns": per_stock,
-                "groups_without_data": list(check.missing_groups),
-                "base_session": str(row["base_session"]),
-                "base_close": float(row["base_close"]),
-                "end_session": str(end["end_session"]),
-                "end_close": float(end["end_close"]),
-            },
-            f"leaders: every group's median return over {check.window.kind} beats {bench}",
-            ", ".join(f"{g} {v:+.1%}" for g, v in groups.items())
-            + f" vs {bench} {bench_return:+.1%}",
+        named = list(check.groups) + [g for g in check.missing_groups if g not in check.groups]
+        absent = [g for g in named if g not in groups]
+        leading = [g for g, v in groups.items() if v > bench_return]
+        verdict, can_change = _leaders_verdict(
+            check.quantifier, len(named), len(leading), len(groups)
+        )
+        coverage_text = f"{len(groups)} of {len(named)} groups have data"
+        if absent:
+            coverage_text += f"; no data for {', '.join(absent)}"
+            coverage_text += (
+                ", which could change the verdict" if can_change else ", which cannot change it"
+            )
+        measured: dict[str, object] = {
+            "benchmark_return": bench_return,
+            "group_median_returns": groups,
+            "stock_returns": per_stock,
+            "groups_without_data": absent,
+            "groups_leading": leading,
+            "groups_with_data": f"{len(groups)} of {len(named)}",
+            "base_session": str(row["base_session"]),
+            "base_close": float(row["base_close"]),
+            "end_session": str(end["end_session"]),
+            "end_close": float(end["end_close"]),
+        }
+        quantifier = (
+            "each named group's median return"
+            if check.quantifier == "each"
+            else "the median returns of most named groups"
+        )
+        return Outcome(
+            verdict,
+            measured,
+            f"leaders: {quantifier} over {check.window.describe()} beat {bench}; "
+            "a group without data counts against the claim only where it could change the "
+            "verdict",
+            ", ".join(f"{g} {percent(v)}" for g, v in groups.items())
+            + f" vs {bench} {percent(bench_return)} ({coverage_text})",
             [bench, *per_stock],
             missing=missing,
         )
 
     return r.each(judge)
+
+
+def _leaders_verdict(
+    quantifier: str, named: int, leading: int, with_data: int
+) -> tuple[Verdict, bool]:
+    """The verdict on the groups with data, and whether the groups without could change it.
+
+    ``each``: one group with data that does not lead refutes the claim whatever the others
+    do; when every group with data leads, a group without data could still fail, so the
+    claim is not fully supported (``not_enough_data``). ``most``: supported once a majority
+    of all named groups lead even if every missing one failed, refuted once a majority cannot
+    be reached even if every missing one led."""
+    missing = named - with_data
+    if quantifier == "each":
+        if leading < with_data:
+            return Verdict.REFUTED, False
+        return (Verdict.NOT_ENOUGH_DATA, True) if missing else (Verdict.SUPPORTED, False)
+    need = named // 2 + 1
+    if leading >= need:
+        return Verdict.SUPPORTED, False
+    if leading + missing < need:
+        return Verdict.REFUTED, False
+    return Verdict.NOT_ENOUGH_DATA, True
+
+
+def _points(x: float) -> str:
+    """Percentage points, as factor series are published."""
+    return f"{x:.2f} pp"
 
 
 def _fresh(row: Mapping[str, Any], span: tuple[dt.date, dt.date] | None) -> bool:
@@ -769,45 +1009,109 @@ def factor_premium(check: m.FactorPremium, r: Reading) -> dict[int, Outcome]:
                 "positive_share": p["positive_share"],
                 "years": p["years"],
             },
-            describe(check, "about"),
-            f"{check.series} {check.first_year}-{check.last_year}: arithmetic "
-            f"{value:.2f}, geometric {p['geometric_mean']:.2f} pp a year",
+            describe(check, "about", _points),
+            f"{check.series} {check.first_year}-{check.last_year} ({p['years']} years): "
+            f"arithmetic mean {p['arithmetic_mean']:.2f}, geometric mean "
+            f"{p['geometric_mean']:.2f} percentage points a year; judged: {check.mean}",
             [check.series],
+            value=value,
         )
 
     return r.each(judge)
 
 
+def _stretch_rows(
+    r: Reading, rs: ir.Table
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """The longest stretch below the peak, the one under way, and the line's span."""
+    longest = r.rows(sg.longest_below_peak(rs))
+    current = r.rows(sg.underperformance_under_way(rs))
+    span = r.rows(rs.group_by("view").agg(data_from=rs.session.min(), data_to=rs.session.max()))
+    return longest, current, span
+
+
 @evaluates(m.LongestUnderperformance)
 def longest_underperformance(check: m.LongestUnderperformance, r: Reading) -> dict[int, Outcome]:
     a, b = check.a, check.b
-    rs = sg.relative_strength(r.closed([a]), r.closed([b]))
-    longest = r.rows(sg.longest_below_peak(rs))
-    current = r.rows(sg.underperformance_under_way(rs))
-    span = r.rows(rs.group_by("view").agg(data_from=rs.session.min()))
+    closed_a, closed_b = r.closed([a]), r.closed([b])
+    daily = _stretch_rows(r, sg.relative_strength(closed_a, closed_b))
+    monthly = _stretch_rows(
+        r, sg.relative_strength(sg.month_end_closes(closed_a), sg.month_end_closes(closed_b))
+    )
+    lines: dict[str, tuple[Any, ...]] = {f"{a}/{b}, month-end closes": monthly}
+    if check.history is not None:
+        h = check.history
+        obs = r.observations([h.a, h.b])
+        growth = sg.relative_strength(
+            sg.growth_from_returns(obs, h.a), sg.growth_from_returns(obs, h.b)
+        )
+        lines = {f"{h.a}/{h.b}, monthly returns": _stretch_rows(r, growth), **lines}
 
     def judge(i: int) -> Outcome:
-        if i not in longest or i not in current:
-            raise NotEnoughData(f"no common sessions of {a} and {b}", [a, b])
-        top, now = longest[i], current[i]
-        count, peak_day = int(now["sessions_below"]), now["peak_session"]
-        most = int(top["sessions_below"])
-        data_from = span[i]["data_from"]
+        up_to_date(r, i, a)
+        up_to_date(r, i, b)
+        covers(r, i, a, _history_start(r, a, i), "'ever' reads the whole history")
+        readings: dict[str, dict[str, object]] = {}
+        for name, (longest, current, span) in lines.items():
+            if i not in longest or i not in current:
+                continue
+            readings[name] = {
+                "from": str(span[i]["data_from"]),
+                "to": str(span[i]["data_to"]),
+                "longest_months": int(longest[i]["sessions_below"]),
+                "longest_from": str(longest[i]["peak_session"]),
+                "longest_recovered": bool(longest[i]["recovered"]),
+                "current_months": int(current[i]["sessions_below"]),
+                "current_from": str(current[i]["peak_session"]),
+            }
+        if not readings:
+            raise NotEnoughData(f"no common history of {a} and {b}", [a, b])
+        # "ever" is judged on the longest history available
+        judged = min(readings, key=lambda n: str(readings[n]["from"]))
+        j = readings[judged]
+        count, most = int(j["current_months"]), int(j["longest_months"])  # type: ignore[call-overload]
+        measured: dict[str, object] = {
+            "judged_on": judged,
+            "current_stretch_months": count,
+            "current_peak": j["current_from"],
+            "longest_stretch_months": most,
+            "longest_peak": j["longest_from"],
+            "data_from": j["from"],
+            "readings": readings,
+        }
+        note = ""
+        longest_d, current_d, span_d = daily
+        if i in longest_d and i in current_d:
+            peak = longest_d[i]["peak_session"]
+            measured["daily_closes"] = {
+                "longest_sessions": int(longest_d[i]["sessions_below"]),
+                "longest_from": str(peak),
+                "current_sessions": int(current_d[i]["sessions_below"]),
+                "from": str(span_d[i]["data_from"]),
+            }
+            month_end = readings.get(f"{a}/{b}, month-end closes")
+            if month_end is not None and str(peak)[:7] != str(month_end["longest_from"])[:7]:
+                note = (
+                    f"; on daily closes the longest stretch ({longest_d[i]['sessions_below']} "
+                    f"sessions) dates from a single session's peak, {peak}, which month-end "
+                    "values do not keep"
+                )
+        others = "; ".join(
+            f"{n}: longest {v['longest_months']} months from {v['longest_from']}, "
+            f"current {v['current_months']} months"
+            for n, v in readings.items()
+            if n != judged
+        )
         return Outcome.judged(
             count >= most,
-            {
-                "current_stretch_sessions": count,
-                "current_peak": str(peak_day),
-                "longest_stretch_sessions": most,
-                "longest_peak": str(top["peak_session"]),
-                "longest_recovered": bool(top["recovered"]),
-                "data_from": str(data_from),
-            },
+            measured,
             "longest: the stretch below the prior relative-strength peak under way at "
-            "publication is the longest in the data",
-            f"current stretch {count} sessions since {peak_day}; longest {most} "
-            f"from {top['peak_session']} (data from {data_from})",
-            [a, b],
+            "publication is the longest in the longest history available (month-end values)",
+            f"judged on {judged} from {j['from']}: current stretch {count} months since "
+            f"{j['current_from']}, longest {most} months from {j['longest_from']}"
+            + (f"; {others}" if others else "")
+            + note,
+            [a, b, *([check.history.a, check.history.b] if check.history else [])],
         )
 
     return r.each(judge)
@@ -841,6 +1145,7 @@ def series_change(check: m.SeriesChange, r: Reading) -> dict[int, Outcome]:
             f"{check.series} {row['start_value']:.2f} ({row['start_period']}) -> "
             f"{row['end_value']:.2f} ({row['end_period']})",
             [check.series],
+            value=change,
         )
 
     return r.each(judge)

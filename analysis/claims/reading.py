@@ -63,6 +63,14 @@ class Reading:
         """The publication date of view ``i`` (New York)."""
         return self.view(i).day
 
+    def preferred_view(self, i: int) -> int:
+        """The view reading the preferred feeds at the same cut as view ``i``."""
+        cut = self.view(i).cut
+        for j in self.views:
+            if self.view(j).feed is None and self.view(j).cut == cut:
+                return j
+        return i
+
     def is_live(self, i: int) -> bool:
         """Whether view ``i`` is judged on the session in progress."""
         return self.speaks_live and self.view(i).in_progress

@@ -25,8 +25,9 @@ def report_json(results: list[ArticleResult], data_end: str | None) -> dict[str,
                 "id": r.spec.id,
                 "title": r.spec.title,
                 "source_file": r.spec.source_file,
-                "published": r.spec.published.date.isoformat(),
+                "published": str(r.spec.published.date),
                 "published_basis": r.spec.published.basis,
+                "published_same_as": r.spec.published.same_as,
                 "published_at": r.known_at.isoformat(),
                 "published_during_session": r.in_progress,
                 "date_candidates": [d.isoformat() for d in r.spec.published.candidates],
@@ -47,7 +48,7 @@ def rewrite_rows(rewrite: ArticleResult, results: list[ArticleResult]) -> list[d
     """Claim by claim: what the original said and how it was judged, next to the rewrite."""
     original = next((r for r in results if r.spec.id == rewrite.spec.rewrite_of), None)
     by_id = {c.id: c for c in original.claims} if original else {}
-    rows = []
+    rows: list[dict[str, object]] = []
     for claim in rewrite.claims:
         before = by_id.get(claim.rewrite_of or "")
         rows.append(
@@ -105,13 +106,24 @@ def report_markdown(
     ]
     for r in results:
         p = r.spec.published
+        basis = (
+            f"the date of {p.same_as}, which it rewrites (same_as)"
+            if p.basis == "same_as"
+            else p.basis
+        )
+        candidates = ", ".join(str(d) for d in p.candidates) or "n/a"
         out += [
             f"## {r.spec.id}: {r.spec.title}",
             "",
-            f"Source file `{r.spec.source_file}`. Published {p.date} ({p.basis}; cut "
+            f"Source file `{r.spec.source_file}`. Published {p.date} ({basis}; cut "
             f"{r.known_at.isoformat()}"
             + (", during the session" if r.in_progress else "")
-            + f"). Date candidates: {', '.join(str(d) for d in p.candidates) or 'n/a'}.",
+            + f"). Date candidates: {candidates}"
+            + (
+                "; every claim is judged on each of them (robust: the same verdict on all)."
+                if len(p.candidates) > 1
+                else "."
+            ),
             "",
             "| id | kind | verdict | measured | rule | sources agree |",
             "|---|---|---|---|---|---|",
@@ -156,6 +168,11 @@ def report_markdown(
                 out.append(
                     "Checked against the final bar of the session in progress at publication."
                 )
+            if c.robustness:
+                dates = ", ".join(f"{d} {v}" for d, v in c.date_verdicts.items())
+                out.append(f"On the candidate dates: {c.robustness} ({dates}).")
+            if c.note:
+                out.append(f"Note: {c.note}.")
             if c.id in charts:
                 out += ["", f"![{c.id}]({charts[c.id]})"]
             out.append("")

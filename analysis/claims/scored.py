@@ -18,8 +18,11 @@ import ibis
 from analysis import signals as sg
 from analysis.claims import model as m
 from analysis.claims.dispatch import evaluates
+from analysis.claims.judging import accepts, describe, level
 from analysis.claims.reading import Reading
 from analysis.claims.verdict import NotEnoughData, Outcome, Verdict
+from analysis.claims.windows import resolve_window
+from analysis.claims.wording import INF
 from analysis.claims.wording import rule as wording_rule
 
 __all__: list[str] = []  # evaluators are reached through analysis.claims.dispatch
@@ -54,6 +57,40 @@ def _interim(r: Reading, i: int, symbol: str) -> dict[str, object]:
     return {"data_end": str(session), "last_close": close}
 
 
+def _origins(r: Reading, symbol: str, check: m._Check) -> dict[str, dict[int, dict[str, Any]]]:
+    """Where in the price history a cited level comes from: the last session before
+    publication whose intraday high (or close) printed as the article prints the level
+    (what rounds to "2,466")."""
+    assert check.value is not None
+    figure = check.figure
+    unit = figure.unit if figure is not None else 1.0
+    bounds = wording_rule("rounds_to").interval(check.value, None, unit)
+    table = r.with_params(r.now([symbol]), day=lambda i: r.day(i) - dt.timedelta(days=1))
+    fields: tuple[sg.Field, ...] = ("high", "close")
+    return {
+        field: r.rows(sg.last_session_within(table, field, bounds.lo, bounds.hi, end=ibis._.day))
+        for field in fields
+    }
+
+
+def _origin(
+    origins: Mapping[str, Mapping[int, dict[str, Any]]], i: int
+) -> tuple[dict[str, object], str]:
+    found: dict[str, object] = {}
+    words = []
+    for field, rows in origins.items():
+        row = rows.get(i)
+        if row is not None:
+            found[f"last_{field}_at_level"] = {
+                "session": str(row["session"]),
+                field: float(row[field]),
+            }
+            what = "intraday high" if field == "high" else "close"
+            words.append(f"the {what} of {row['session']} ({level(float(row[field]))})")
+    text = " and ".join(words) if words else "one no earlier session traded at"
+    return found, text
+
+
 @evaluates(m.TargetBy)
 def target_by(check: m.TargetBy, r: Reading) -> dict[int, Outcome]:
     sym, target = check.symbol, check.value
@@ -75,14 +112,7 @@ def target_by(check: m.TargetBy, r: Reading) -> dict[int, Outcome]:
     touched = r.rows(sg.target_touched(table, target, ibis._.start, ibis._.end))
     closes = r.rows(sg.first_close_above(table, target, start=ibis._.after, end=ibis._.end))
     met = r.rows(sg.target_met(table, target, ibis._.end))
-    origin: dict[int, dict[str, Any]] = {}
-    origin_close: dict[int, dict[str, Any]] = {}
-    if check.origin_month:
-        first = dt.date.fromisoformat(check.origin_month + "-01")
-        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        month_end = following - dt.timedelta(days=1)
-        origin = r.rows(sg.peak(now, "high", start=first, end=month_end))
-        origin_close = r.rows(sg.peak(now, "close", start=first, end=month_end))
+    origins = _origins(r, sym, check)
 
     def judge(i: int) -> Outcome:
         start, start_close = _start(r, starts, coverage, i, sym)
@@ -96,13 +126,8 @@ def target_by(check: m.TargetBy, r: Reading) -> dict[int, Outcome]:
             "first_touch": str(touch["session"]) if touch else None,
             "first_close_above": str(above["session"]) if above else None,
         }
-        if i in origin:
-            measured["origin"] = {
-                "month": check.origin_month,
-                "max_high": float(origin[i]["peak"]),
-                "max_high_session": str(origin[i]["peak_session"]),
-                "max_close": float(origin_close[i]["peak"]),
-            }
+        found, where = _origin(origins, i)
+        measured["level_origin"] = found
         rule = f"target: close at or above {target:,.2f} at the horizon {end}"
         data_end = _data_end(coverage, i, sym)
         if data_end < end:
@@ -112,7 +137,7 @@ def target_by(check: m.TargetBy, r: Reading) -> dict[int, Outcome]:
                 measured,
                 rule,
                 f"horizon {end} is past the data ({data_end}); "
-                f"touched: {measured['first_touch'] or 'not yet'}",
+                f"touched: {measured['first_touch'] or 'not yet'}; the level is {where}",
                 [sym],
             )
         hit = met[i]
@@ -127,7 +152,7 @@ def target_by(check: m.TargetBy, r: Reading) -> dict[int, Outcome]:
             rule,
             f"{hit['horizon_close']:,.2f} at {hit['horizon_session']} vs target "
             f"{target:,.2f} ({hit['signed_error']:+.2%}); touched: "
-            f"{measured['first_touch'] or 'never'}",
+            f"{measured['first_touch'] or 'never'}; the level is {where}",
             [sym],
             dates={"horizon": str(hit["horizon_session"])},
         )
@@ -147,7 +172,7 @@ def level_at_horizon(check: m.LevelAtHorizon, r: Reading) -> dict[int, Outcome]:
     coverage = r.coverage([sym], now=True)
     at = _at_horizon(r, sym, check)
     rule_name = check.rule or "about"
-    rule = wording_rule(rule_name).describe(check.value, check.tolerance)
+    rule = describe(check, "about", level)
 
     def judge(i: int) -> Outcome:
         _start(r, starts, coverage, i, sym)
@@ -164,7 +189,7 @@ def level_at_horizon(check: m.LevelAtHorizon, r: Reading) -> dict[int, Outcome]:
         close = float(row["close"])
         assert check.value is not None
         return Outcome.judged(
-            wording_rule(rule_name).holds(close, check.value, check.tolerance),
+            accepts(check, rule_name).contains(close),
             {
                 "horizon_session": str(row["session"]),
                 "horizon_close": close,
@@ -178,106 +203,185 @@ def level_at_horizon(check: m.LevelAtHorizon, r: Reading) -> dict[int, Outcome]:
     return r.each(judge)
 
 
+def _path(r: Reading, symbol: str, check: m._Scored, starts: Start) -> dict[int, dict[str, Any]]:
+    """From the publication level to the horizon: the lowest and highest closes of the path
+    against the level at the call (``fall``, ``rise``), from :func:`signals.fall_from`."""
+    table = r.with_params(
+        r.now([symbol]),
+        start=lambda i: starts[(i, symbol)][0] if (i, symbol) in starts else dt.date.max,
+        end=lambda i: check.horizon(r.day(i)),
+    )
+    return r.rows(sg.fall_from(table, ibis._.start, ibis._.end))
+
+
 @evaluates(m.Direction)
 def direction(check: m.Direction, r: Reading) -> dict[int, Outcome]:
     sym = check.symbol
     starts = r.reference([sym])
     coverage = r.coverage([sym], now=True)
     at = _at_horizon(r, sym, check)
+    paths = _path(r, sym, check, starts)
+    sign = 1 if check.direction == "up" else -1
 
     def judge(i: int) -> Outcome:
         start, start_close = _start(r, starts, coverage, i, sym)
         end = check.horizon(r.day(i))
         rule = (
-            f"{check.direction}: close at {end} "
-            f"{'above' if check.direction == 'up' else 'below'} the publication close "
-            f"{start_close:,.2f}"
+            f"{check.direction}: the close at {end} at least {check.min_move:.0%} "
+            f"{'above' if sign > 0 else 'below'} the publication close {level(start_close)} "
+            f"(a smaller move either way is no move)"
+        )
+        path = paths.get(i)
+        measured: dict[str, object] = {"start_session": str(start), "start_close": start_close}
+        if path is not None:
+            measured |= {
+                "worst_close": float(path["trough_close"]),
+                "worst_session": str(path["trough_session"]),
+                "best_close": float(path["best_close"]),
+                "best_session": str(path["best_session"]),
+            }
+        extremes = (
+            f"; best {level(float(path['best_close']))} ({path['best_session']}), worst "
+            f"{level(float(path['trough_close']))} ({path['trough_session']})"
+            if path is not None
+            else ""
         )
         if _data_end(coverage, i, sym) < end:
             return Outcome(
                 Verdict.PENDING,
-                {"start_close": start_close, **_interim(r, i, sym)},
+                measured | _interim(r, i, sym),
                 rule,
-                f"horizon {end} is past the data",
+                f"horizon {end} is past the data{extremes}",
                 [sym],
             )
         row = at[i]
         change = float(row["close"]) / start_close - 1
+        measured |= {
+            "horizon_session": str(row["session"]),
+            "horizon_close": float(row["close"]),
+            "return": change,
+        }
+        moved = sign * change >= check.min_move
+        still = abs(change) < check.min_move
         return Outcome.judged(
-            change > 0 if check.direction == "up" else change < 0,
-            {
-                "start_session": str(start),
-                "start_close": start_close,
-                "horizon_session": str(row["session"]),
-                "horizon_close": float(row["close"]),
-                "return": change,
-            },
+            moved,
+            measured,
             rule,
-            f"{start_close:,.2f} -> {float(row['close']):,.2f} ({change:+.2%})",
+            f"{level(start_close)} -> {level(float(row['close']))} ({change:+.2%}"
+            + (f", within the ±{check.min_move:.0%} band: no move" if still else "")
+            + f"){extremes}",
             [sym],
         )
 
     return r.each(judge)
 
 
+def _levels(r: Reading, symbol: str, check: m.WeeklyBreakout) -> tuple[dict[int, float], str]:
+    """The breakout level of each view, and where it comes from: the stated level, or the
+    peak the article names without a number ("key resistance": its prior record close)."""
+    if check.level_of is None:
+        assert check.value is not None
+        return {i: check.value for i in r.views}, ""
+    spec = check.level_of
+    spans = {i: resolve_window(spec.of, r.day(i)) for i in r.views}
+    table = r.with_params(
+        r.closed([symbol]),
+        start=lambda i: spans[i][0] + dt.timedelta(days=1),
+        end=lambda i: spans[i][1],
+    )
+    rows = r.rows(sg.peak(table, spec.peak, start=ibis._.start, end=ibis._.end))
+    marks = {i: float(row["peak"]) for i, row in rows.items()}
+    sessions = {str(row["peak_session"]) for row in rows.values()}
+    what = "close" if spec.peak == "close" else "high"
+    return marks, f"the highest {what} of {spec.of.describe()} ({', '.join(sorted(sessions))})"
+
+
 @evaluates(m.WeeklyBreakout)
 def weekly_breakout(check: m.WeeklyBreakout, r: Reading) -> dict[int, Outcome]:
-    sym, level = check.symbol, check.value
-    assert level is not None
+    sym = check.symbol
     starts = r.reference([sym])
     coverage = r.coverage([sym], now=True)
+    marks, named = _levels(r, sym, check)
     after = {i: starts[(i, sym)][0] + dt.timedelta(days=1) for i in r.views if (i, sym) in starts}
     table = r.with_params(
         r.now([sym]),
         after=lambda i: after.get(i, dt.date.max),
         end=lambda i: check.horizon(r.day(i)),
+        level=lambda i: marks.get(i, INF),
     )
-    hits = r.rows(sg.consecutive_weekly_closes_above(table, level, check.weeks, start=ibis._.after))
+    hits = r.rows(
+        sg.consecutive_weekly_closes_above(table, ibis._.level, check.weeks, start=ibis._.after)
+    )
     weekly = sg.weekly_closes(table)
     weekly = weekly.filter(weekly.session >= weekly.after, weekly.session <= weekly.end)
-    counts = r.rows(
-        weekly.group_by("view").agg(
-            weekly_closes=weekly.count(), weekly_closes_above=(weekly.close > level).sum()
-        )
-    )
+    closes = r.grouped(weekly)
+    at = _at_horizon(r, sym, check)
+    origins = _origins(r, sym, check) if check.value is not None else {}
 
     def judge(i: int) -> Outcome:
         _start(r, starts, coverage, i, sym)
+        if i not in marks:
+            raise NotEnoughData(f"no {named} of {sym} known at publication", [sym])
+        mark = marks[i]
         end = check.horizon(r.day(i))
-        rule = f"breakout: {check.weeks} consecutive weekly closes above {level:,.2f} by {end}"
-        got = counts.get(i, {})
+        rule = f"breakout: {check.weeks} consecutive weekly closes above {level(mark)} by {end}"
+        week = closes[i]
+        found, where = _origin(origins, i) if origins else ({}, named)
         measured: dict[str, object] = {
-            "weekly_closes_above": int(got.get("weekly_closes_above") or 0),
-            "weekly_closes": int(got.get("weekly_closes") or 0),
+            "level": mark,
+            "weekly_closes_above": int((week["close"] > mark).sum()) if week.height else 0,
+            "weekly_closes": week.height,
+            "level_origin": found,
         }
         hit = hits.get(i)
         if hit is not None and hit["session"] <= end:
+            confirmed = hit["session"]
+            later = week.filter(week["session"] > confirmed)
+            below = later.filter(later["close"] <= mark)
+            failed = below.row(0, named=True) if below.height else None
             measured |= {
-                "breakout_confirmed": str(hit["session"]),
+                "breakout_confirmed": str(confirmed),
                 "run_start": str(hit["run_start"]),
+                "failed_on": str(failed["session"]) if failed else None,
+                "failed_close": float(failed["close"]) if failed else None,
             }
+            tail = ""
+            if failed is not None:
+                tail = (
+                    f"; failed on {failed['session']} (weekly close "
+                    f"{level(float(failed['close']))} at or below the level)"
+                )
+            if i in at and _data_end(coverage, i, sym) >= end:
+                horizon_close = float(at[i]["close"])
+                measured |= {
+                    "horizon_session": str(at[i]["session"]),
+                    "horizon_close": horizon_close,
+                }
+                side = "above" if horizon_close > mark else "at or below"
+                tail += f"; {level(horizon_close)} on {at[i]['session']}, {side} the level"
             return Outcome(
                 Verdict.SUPPORTED,
                 measured,
                 rule,
-                f"weekly closes above {level:,.0f} from {hit['run_start']}, "
-                f"confirmed {hit['session']}",
+                f"confirmed {confirmed} (weekly closes above {level(mark)} from "
+                f"{hit['run_start']}){tail}; the level is {where}",
                 [sym],
-                dates={"breakout": str(hit["session"])},
+                dates={"breakout": str(confirmed)},
             )
         if _data_end(coverage, i, sym) < end:
             return Outcome(
                 Verdict.PENDING,
                 measured | _interim(r, i, sym),
                 rule,
-                "no breakout yet",
+                f"no breakout yet; the level is {where}",
                 [sym],
             )
         return Outcome(
             Verdict.REFUTED,
             measured,
             rule,
-            f"no {check.weeks} consecutive weekly closes above {level:,.0f}",
+            f"no {check.weeks} consecutive weekly closes above {level(mark)} by {end}; "
+            f"the level is {where}",
             [sym],
         )
 
@@ -289,29 +393,43 @@ def drawdown_within(check: m.DrawdownWithin, r: Reading) -> dict[int, Outcome]:
     sym = check.symbol
     starts = r.reference([sym])
     coverage = r.coverage([sym], now=True)
+    paths = _path(r, sym, check, starts)
     table = r.with_params(
         r.now([sym]),
         start=lambda i: starts[(i, sym)][0] if (i, sym) in starts else dt.date.max,
         end=lambda i: check.horizon(r.day(i)),
     )
-    dd = r.rows(sg.pullback_after(table, ibis._.start, ibis._.end))
+    peak_to_trough = r.rows(sg.pullback_after(table, ibis._.start, ibis._.end))
     rule_name = check.rule or "pullback"
+    chosen = wording_rule(rule_name)
 
     def judge(i: int) -> Outcome:
-        _start(r, starts, coverage, i, sym)
+        start, start_close = _start(r, starts, coverage, i, sym)
         end = check.horizon(r.day(i))
-        rule = wording_rule(rule_name).describe(None, check.tolerance) + f" by {end}"
-        row = dd[i]
-        fall = float(row["drawdown"])
+        rule = (
+            chosen.describe(None, check.tolerance, fmt=lambda x: f"{x:.0%}")
+            + f", from the level at the call ({level(start_close)}, {start}) by {end}"
+        )
+        path = paths.get(i)
+        if path is None:
+            return Outcome(
+                Verdict.PENDING, _interim(r, i, sym), rule, "no session after the call yet", [sym]
+            )
+        fall = float(path["fall"])
+        dd = peak_to_trough[i]
         measured = {
-            "peak_session": str(row["peak_session"]),
-            "peak_close": row["peak_close"],
-            "trough_session": str(row["trough_session"]),
-            "trough_close": row["trough_close"],
-            "drawdown": fall,
+            "reference_session": str(path["reference_session"]),
+            "reference_close": float(path["reference_close"]),
+            "trough_session": str(path["trough_session"]),
+            "trough_close": float(path["trough_close"]),
+            "fall_from_call": fall,
+            "peak_to_trough": float(dd["drawdown"]),
+            "peak_session": str(dd["peak_session"]),
+            "peak_close": float(dd["peak_close"]),
+            "peak_trough_session": str(dd["trough_session"]),
             "window_end": str(end),
         }
-        if wording_rule(rule_name).holds(fall, None, check.tolerance):
+        if chosen.holds(fall, None, check.tolerance):
             verdict = Verdict.SUPPORTED
         elif _data_end(coverage, i, sym) < end:
             verdict = Verdict.PENDING
@@ -321,9 +439,12 @@ def drawdown_within(check: m.DrawdownWithin, r: Reading) -> dict[int, Outcome]:
             verdict,
             measured,
             rule,
-            f"deepest fall {fall:+.2%} ({row['peak_session']} -> {row['trough_session']})",
+            f"lowest close {level(float(path['trough_close']))} on "
+            f"{path['trough_session']}, {fall:+.2%} from the call's {level(start_close)}; "
+            f"peak to trough {float(dd['drawdown']):+.2%} ({dd['peak_session']} -> "
+            f"{dd['trough_session']})",
             [sym],
-            dates={"trough": str(row["trough_session"])},
+            dates={"trough": str(path["trough_session"])},
         )
 
     return r.each(judge)
@@ -404,11 +525,12 @@ def fed_cuts(check: m.FedCuts, r: Reading) -> dict[int, Outcome]:
             if p > day and d == "cut"
         ]
         by_month = {p[:7] for p, _ in cuts}
-        hits = {mo: mo in by_month for mo in check.months}
+        months = check.resolved(r.day(i))
+        hits = {mo: mo in by_month for mo in months}
         data_end = ends[i]["data_end"]
         if all(hits.values()):
             verdict = Verdict.SUPPORTED
-        elif data_end[:7] <= max(check.months):
+        elif data_end[:7] <= max(months):
             verdict = Verdict.PENDING
         else:
             verdict = Verdict.REFUTED
@@ -419,12 +541,18 @@ def fed_cuts(check: m.FedCuts, r: Reading) -> dict[int, Outcome]:
                 "months": hits,
                 "data_end": data_end,
             },
-            f"cuts: a cut takes effect in each of {', '.join(check.months)}",
+            f"cuts: a cut takes effect in each of {', '.join(months)}",
             ", ".join(f"{mo}: {'cut' if ok else 'no cut'}" for mo, ok in hits.items()),
             [check.series],
         )
 
     return r.each(judge)
+
+
+# A stock held within 2% for 20 sessions (four weeks) after a call is taken to be pinned by a
+# pending deal (a cash bid holds the price near the offer): its return says little about the call.
+PINNED_SESSIONS = 20
+PINNED_BAND = 0.02
 
 
 @evaluates(m.ListChange)
@@ -438,6 +566,15 @@ def list_change(check: m.ListChange, r: Reading) -> dict[int, Outcome]:
         {key: session for key, (session, _) in starts.items()},
     )
     rows = r.rows(sg.period_return(table, ibis._.start, ibis._.end), by="symbol")
+    quoted = r.with_symbol_params(
+        r.with_params(r.now(members), end=lambda i: check.horizon(r.day(i))),
+        "start",
+        {key: session for key, (session, _) in starts.items()},
+    )
+    held = r.rows(
+        sg.pinned(quoted, PINNED_SESSIONS, PINNED_BAND, start=ibis._.start, end=ibis._.end),
+        by="symbol",
+    )
 
     def judge(i: int) -> Outcome:
         end = check.horizon(r.day(i))
@@ -453,26 +590,51 @@ def list_change(check: m.ListChange, r: Reading) -> dict[int, Outcome]:
             row = rows[(i, sym)]
             rets[sym] = float(row["period_return"])
             through[sym] = str(row["end_session"])
-        adds = [rets[s] for s in check.adds if s in rets]
-        removes = [rets[s] for s in check.removes if s in rets]
+        adds = [s for s in check.adds if s in rets]
+        removes = [s for s in check.removes if s in rets]
         if not adds or not removes:
             raise NotEnoughData("adds or removes lack prices", missing or members)
-        spread = sum(adds) / len(adds) - sum(removes) / len(removes)
+        adds_mean = sum(rets[s] for s in adds) / len(adds)
+        removes_mean = sum(rets[s] for s in removes) / len(removes)
+        spread = adds_mean - removes_mean
+        # each member's share of the spread: +return/n for an add, -return/n for a removal
+        contribution = {s: rets[s] / len(adds) for s in adds} | {
+            s: -rets[s] / len(removes) for s in removes
+        }
+        pinned = {
+            s: {
+                "from": str(held[(i, s)]["session"]),
+                "low": float(held[(i, s)]["range_low"]),
+                "high": float(held[(i, s)]["range_high"]),
+            }
+            for s in rets
+            if (i, s) in held
+        }
         last = min(dt.date.fromisoformat(d) for d in through.values())
         measured = {
             "returns": rets,
+            "contributions": contribution,
             "through": through,
-            "adds_mean": sum(adds) / len(adds),
-            "removes_mean": sum(removes) / len(removes),
+            "adds_mean": adds_mean,
+            "removes_mean": removes_mean,
             "spread": spread,
+            "pinned_by_a_deal": pinned,
+            "horizon": str(end),
         }
+        flags = "".join(
+            f"; {s} held within {PINNED_BAND:.0%} for {PINNED_SESSIONS} sessions from "
+            f"{v['from']} (pinned by a deal?)"
+            for s, v in pinned.items()
+        )
+        parts = ", ".join(f"{s} {contribution[s]:+.1%}" for s in members if s in contribution)
         pending = last < end - dt.timedelta(days=7)
         return Outcome(
             Verdict.PENDING if pending else (Verdict.SUPPORTED if spread > 0 else Verdict.REFUTED),
             measured,
-            f"list change: adds' mean total return > removes' over {check.months} months",
-            f"adds {measured['adds_mean']:+.1%} vs removes {measured['removes_mean']:+.1%}"
-            f" (spread {spread:+.1%})",
+            f"list change: the adds' mean total return beats the removals' over "
+            f"{check.months} months (to {end})",
+            f"adds {adds_mean:+.1%} vs removals {removes_mean:+.1%} (spread {spread:+.1%}; "
+            f"contributions {parts}){flags}",
             members,
             missing=missing,
         )

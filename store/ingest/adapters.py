@@ -105,17 +105,18 @@ def adapter_help() -> str:
     return "\n".join(f"{a.name}: {a.expected}" for a in ADAPTERS.values())
 
 
-def _head(tf: TextFile) -> list[str]:
+def head(tf: TextFile) -> list[str]:
+    """The first 40 non-blank lines of ``tf`` (what detection looks at)."""
     return [line for line in tf.lines if line.strip()][:40] or [""]
 
 
 def detect(tf: TextFile) -> str:
     """The adapter whose header matches ``tf``; BadInput listing every format otherwise."""
-    head = _head(tf)
+    lines = head(tf)
     for adapter in ADAPTERS.values():
-        if adapter.detect(head):
+        if adapter.detect(lines):
             return adapter.name
-    found = head[0][:120]
+    found = lines[0][:120]
     raise BadInput(
         f"unrecognised format: found header {found!r}; expected one of: "
         + "; ".join(f"{a.name} ({a.expected})" for a in ADAPTERS.values()),
@@ -124,9 +125,11 @@ def detect(tf: TextFile) -> str:
     )
 
 
-def _expected_error(tf: TextFile) -> Callable[[str, str, int], Exception]:
+def expected_error(tf: TextFile) -> Callable[[str, str, int], Exception]:
+    """The error an adapter raises when ``tf``'s header is not the one it expects."""
+
     def fail(adapter: str, expected: str, lines: int) -> Exception:
-        found = " / ".join(_head(tf)[:lines])[:160]
+        found = " / ".join(head(tf)[:lines])[:160]
         hint = ""
         with contextlib.suppress(BadInput):
             hint = f" (this looks like a {detect(tf)!r} file)"
@@ -153,12 +156,11 @@ def parse_file(path: Path | str, target: Target, adapter: str = "auto") -> Parse
             file=str(path),
         )
     tf = read_text_file(path)
-    head = _head(tf)
-    if len(head) == 1:
+    if len(head(tf)) == 1:
         raise BadInput("has only a header line, no data rows", file=tf.name, row=1)
     name = detect(tf) if adapter == "auto" else adapter
     spec = ADAPTERS[name]
-    return spec.parse(tf, target, name, _expected_error(tf))
+    return spec.parse(tf, target, name, expected_error(tf))
 
 
 def checked(catalog: Catalog) -> Catalog:

@@ -1,7 +1,8 @@
-"""CLI commands ``tapecheck ingest`` and ``tapecheck sources`` (typer + rich).
+"""CLI command ``tapecheck ingest`` (typer + rich).
 
 Errors are raised as :class:`~store.errors.TapecheckError`; ``analysis.cli.main`` prints them
-as one line and exits 2.
+as one line and exits 2. Names that come from the input (files, series, feeds, warnings) are
+printed as text, never as rich markup.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
+    DownloadColumn,
     Progress,
     TextColumn,
     TimeElapsedColumn,
+    TransferSpeedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from store.ingest.adapters import ADAPTER_NAMES, adapter_help
 from store.ingest.run import IngestResult, ingest_catalog, ingest_file
@@ -35,8 +38,8 @@ AdapterChoice = StrEnum("AdapterChoice", {name: name for name in ADAPTER_NAMES})
 # dates and feed names are not cut; a terminal, or $COLUMNS, still decides when there is one.
 _PIPE_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
 AUTO = AdapterChoice("auto")
-console = Console(width=_PIPE_WIDTH)
-err_console = Console(stderr=True)
+console = Console(width=_PIPE_WIDTH, emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 StoreOption = Annotated[
     Path | None,
@@ -46,8 +49,10 @@ StoreOption = Annotated[
 INGEST_HELP = (
     "Ingest source files into the event store.\n\n"
     "With no FILE, ingest every source of the data catalog from --data (default "
-    "$TAPECHECK_DATA): all files are read and checked first, then appended one batch per "
-    "file. Running it again adds nothing.\n\n"
+    "$TAPECHECK_DATA): all files are read and checked first, then appended one commit per "
+    "file. Running it again adds nothing. Files are read in windows of a few MB, so memory "
+    "stays bounded whatever their size; only regular files are read (no FIFOs or devices), "
+    "FRED and French files up to 64 MiB, lines up to 1 MiB.\n\n"
     "With FILE, ingest that one file as a source of --symbol (a catalogued file's symbol is "
     "found from its name). --adapter auto detects the format from the header and says which "
     "it chose. Bad input is refused with the file, line and column, and nothing is written.\n\n"
@@ -57,11 +62,13 @@ INGEST_HELP = (
 
 
 def _progress() -> Progress:
-    # rich drops live redraws when stderr is not a terminal, so this is safe in pipes and CI.
+    # By bytes read: a check pass, then a write pass. rich drops live redraws when stderr is
+    # not a terminal, so this is safe in pipes and CI.
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
@@ -95,21 +102,29 @@ def ingest_command(
     ] = None,
     store: StoreOption = None,
 ) -> None:
-    log = EventLog.open(store, create=True)
+    # A wrong store path is refused before the input is read; the store itself is created
+    # only once every input passed its checks, so a bad file never leaves an empty store.
+    root = EventLog.check_path(store)
+
+    def open_store() -> EventLog:
+        return EventLog.open(root, create=True)
+
     if download is not None:
         from store.ingest.yf_download import ingest_download
 
         first = dt.date.fromisoformat(start) if start else None
-        result = ingest_download(log, download, start=first)
+        result = ingest_download(open_store(), download, start=first)
     elif file is not None:
         with _progress() as progress:
-            result = ingest_file(log, file, symbol, adapter.value, feed, progress=progress)
+            result = ingest_file(open_store, file, symbol, adapter.value, feed, progress=progress)
         chosen = result.files[0]
         if chosen.detected:
-            console.print(f"auto: detected format [bold]{chosen.adapter}[/bold] for {file}")
+            console.print(
+                Text.assemble("auto: detected format ", (chosen.adapter, "bold"), f" for {file}")
+            )
     else:
         with _progress() as progress:
-            result = ingest_catalog(log, data, progress=progress)
+            result = ingest_catalog(open_store, data, progress=progress)
     print_summary(result)
 
 
@@ -124,9 +139,9 @@ def print_summary(result: IngestResult, out: Console | None = None) -> None:
         table.add_column(name, justify="right" if name in ("rows", "added", "skipped") else "left")
     for f in result.files:
         table.add_row(
-            f.file,
-            f"{f.series}@{f.feed}",
-            f.adapter + (" (auto)" if f.detected else ""),
+            Text(f.file),
+            Text(f"{f.series}@{f.feed}"),
+            Text(f.adapter + (" (auto)" if f.detected else "")),
             f"{f.rows:,}",
             f"{f.added:,}",
             f"{f.skipped:,}",
@@ -135,9 +150,13 @@ def print_summary(result: IngestResult, out: Console | None = None) -> None:
     out.print(table)
     for f in result.files:
         for w in f.warnings:
-            out.print(f"[yellow]warning[/yellow] {f.file}: {w}", highlight=False)
+            out.print(Text.assemble(("warning", "yellow"), f" {f.file}: {w}"), highlight=False)
     for name in result.unlisted:
-        out.print(f"[yellow]warning[/yellow] {name}: in the data folder but not in the catalog")
+        out.print(
+            Text.assemble(
+                ("warning", "yellow"), f" {name}: in the data folder but not in the catalog"
+            )
+        )
     if result.added == 0:
         what = f"nothing added: all {result.skipped:,} events were already in the store"
     else:

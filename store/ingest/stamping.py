@@ -33,39 +33,46 @@ def _local(day: pl.Expr, at: dt.time) -> pl.Expr:
     )
 
 
-def stamp_sessions(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestWarning]]:
-    """Add ``bar_start`` and ``bar_end`` to rows keyed by ``session``.
-
-    Returns the rows and warnings: rows on non-sessions (kept with the fallback times) and
-    calendar sessions missing between the first and last row (never filled).
-    """
-    cal = sessions()
-    last_known = cal.get_column("session").max()
-    renamed = cal.rename({"open": "_cal_open", "close": "_cal_close"})
-    stamped = rows.join(renamed, on="session", how="left").with_columns(
+def stamp(rows: pl.DataFrame) -> pl.DataFrame:
+    """Add ``bar_start`` and ``bar_end`` to rows keyed by ``session``, and ``_off``: the row's
+    date is not a session of the calendar (it got the fallback bar)."""
+    cal = sessions().rename({"open": "_cal_open", "close": "_cal_close"})
+    stamped = rows.join(cal, on="session", how="left").with_columns(
         pl.coalesce("_cal_open", _local(pl.col("session"), FALLBACK_OPEN)).alias("bar_start"),
         pl.coalesce("_cal_close", _local(pl.col("session"), FALLBACK_CLOSE)).alias("bar_end"),
         pl.col("_cal_close").is_null().alias("_off"),
     )
+    return stamped.drop("_cal_open", "_cal_close")
+
+
+def calendar_warnings(
+    off_days: pl.Series, off_count: int, off_beyond: int, days: pl.Series
+) -> list[IngestWarning]:
+    """The warnings about a file's dates against the calendar.
+
+    Parameters
+    ----------
+    off_days
+        The earliest rows' dates that are not sessions (the examples).
+    off_count, off_beyond
+        How many rows are on non-sessions, and how many of those after the calendar's end.
+    days
+        Every date of the file (for the sessions missing between its first and last).
+    """
     found: list[IngestWarning] = []
-    off = stamped.get_column("_off")
-    if off.any():
-        days = stamped.filter(off).get_column("session")
-        beyond = days.filter(days > last_known)  # type: ignore[operator]
+    if off_count:
         what = "rows on dates that are not XNYS sessions (kept; 09:30-16:00 New York assumed)"
-        if beyond.len() == days.len():
+        if off_beyond == off_count:
             what = "rows after the end of the calendar (kept; 09:30-16:00 New York assumed)"
-        found.append(
-            IngestWarning(
-                "non-session",
-                what,
-                days.len(),
-                tuple(d.isoformat() for d in days.head(EXAMPLES).to_list()),
-            )
-        )
-    first, last = rows.get_column("session").min(), rows.get_column("session").max()
-    expected = cal.filter(pl.col("session").is_between(first, last)).get_column("session")
-    missing = expected.filter(~expected.is_in(rows.get_column("session").implode()))
+        examples = tuple(d.isoformat() for d in off_days.sort().head(EXAMPLES).to_list())
+        found.append(IngestWarning("non-session", what, off_count, examples))
+    if days.len() == 0:
+        return found
+    first, last = days.min(), days.max()
+    expected = sessions().filter(pl.col("session").is_between(first, last)).get_column("session")
+    # The calendar is the small side: scan the file's dates against it, never the reverse.
+    present = days.filter(days.is_in(expected.implode()))
+    missing = expected.filter(~expected.is_in(present.implode()))
     if missing.len():
         found.append(
             IngestWarning(
@@ -75,5 +82,25 @@ def stamp_sessions(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestWarning
                 tuple(d.isoformat() for d in missing.head(EXAMPLES).to_list()),
             )
         )
-    stamped = stamped.drop("_cal_open", "_cal_close", "_off")
-    return stamped, found
+    return found
+
+
+def beyond_calendar(days: pl.Series) -> int:
+    """How many of ``days`` fall after the calendar's last session."""
+    last_known = sessions().get_column("session").max()
+    return int((days > last_known).sum())  # type: ignore[operator]
+
+
+def stamp_sessions(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestWarning]]:
+    """Add ``bar_start`` and ``bar_end`` to rows keyed by ``session``.
+
+    Returns the rows and warnings: rows on non-sessions (kept with the fallback times) and
+    calendar sessions missing between the first and last row (never filled).
+    """
+    stamped = stamp(rows)
+    off = stamped.get_column("_off")
+    days = stamped.filter(off).get_column("session")
+    warnings = calendar_warnings(
+        days.head(EXAMPLES), days.len(), beyond_calendar(days), rows.get_column("session")
+    )
+    return stamped.drop("_off"), warnings

@@ -23,11 +23,13 @@ marks such a source ``adjusted``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import polars as pl
 
-from store.ingest.bars import check_bars
+from store.ingest.bars import check_bars, check_rows
 from store.ingest.formats import (
+    Block,
     Parsed,
     Target,
     TextFile,
@@ -36,6 +38,7 @@ from store.ingest.formats import (
     numbers,
     parse_block,
     split_header,
+    window_lines,
 )
 from store.ingest.stamping import stamp_sessions
 
@@ -131,13 +134,30 @@ def match_close_only(lines: list[str]) -> dict[str, int] | None:
     return {"close": 1}
 
 
-def parse_prices(
+@dataclass(frozen=True)
+class PriceLayout:
+    """Where a price file's fields are: read from its header, then used for every window."""
+
+    adapter: str
+    index: dict[str, int]
+    header: list[str]
+    first_data: int
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """Our field name -> the file's column name."""
+        block = Block(pl.DataFrame(), self.header)
+        return {f: block.column_name(i) for f, i in self.index.items()}
+
+
+def price_layout(
     tf: TextFile,
     target: Target,
     adapter: str,
     fail_expected: Callable[[str, str, int], Exception],
-) -> Parsed:
-    """Parse ``tf`` with one of this module's adapters; see the module docstring."""
+) -> PriceLayout:
+    """The layout of a price file from its first lines (``tf`` is the file or its first
+    window)."""
     if adapter == "yfinance-multi":
         index = match_yfinance_multi(tf.lines, target.symbol)
         if index == {}:
@@ -155,15 +175,26 @@ def parse_prices(
         first_data = 2
     if index is None:
         raise fail_expected(adapter, EXPECTED[adapter], min(len(tf.lines), 3))
-    header_line = split_header(tf.lines[first_data - 2])
+    header = split_header(tf.lines[first_data - 2])
     if adapter == "yfinance-multi":
-        header_line = split_header(tf.lines[0])
-        header_line[0] = "Date"
-    block = parse_block(tf, header_line, data_lines(tf, first_data))
+        header = split_header(tf.lines[0])
+        header[0] = "Date"
     if adapter == "close-only":
-        index = _close_only_column(tf, block.header[1], target)
-    columns = {f: block.column_name(i) for f, i in index.items()}
+        index = _close_only_column(tf, header[1] if len(header) > 1 else "", target)
+    return PriceLayout(adapter, index, header, first_data)
+
+
+def price_rows(tf: TextFile, layout: PriceLayout) -> pl.DataFrame:
+    """The rows of one window (or a whole file) as typed bars, each row checked on its own:
+    ``session, open, high, low, close, adj_close, volume, line`` in file order."""
+    lines = window_lines(tf, layout.first_data)
+    if lines.len() == 0:
+        return pl.DataFrame(
+            schema={"session": pl.Date, **dict.fromkeys(FIELDS, pl.Float64), "line": pl.Int64}
+        )
+    block = parse_block(tf, layout.header, lines)
     n = block.frame.height
+    index = layout.index
     rows = pl.DataFrame(
         {
             "session": dates(tf, block, 0),
@@ -178,7 +209,26 @@ def parse_prices(
             "line": block.frame.get_column("line"),
         }
     )
-    rows, warnings = check_bars(tf, rows, columns, target)
+    check_rows(tf, rows, layout.columns)
+    return rows
+
+
+def parse_prices(
+    tf: TextFile,
+    target: Target,
+    adapter: str,
+    fail_expected: Callable[[str, str, int], Exception],
+) -> Parsed:
+    """Parse a whole file ``tf`` with one of this module's adapters; see the module docstring.
+
+    Ingest reads large files window by window with :func:`price_layout` and
+    :func:`price_rows` instead (``store.ingest.run``); both paths apply the same checks.
+    """
+    layout = price_layout(tf, target, adapter, fail_expected)
+    if not data_lines(tf, layout.first_data):
+        raise tf.fail("has a header but no data rows", tf.last_line, None)
+    rows = price_rows(tf, layout)
+    rows, warnings = check_bars(tf, rows, layout.columns, target)
     rows, calendar_warnings = stamp_sessions(rows)
     return Parsed(
         file=tf.name,

@@ -1,0 +1,71 @@
+"""tapecheck's own commands on the real data (``TAPECHECK_DATA``), each as a whole process.
+
+Wall time and the peak RSS of the command's process, measured by a small wrapper process
+(``RUSAGE_CHILDREN`` of a process with one child is that child's peak).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+WRAPPER = """
+import json, resource, subprocess, sys, time
+t0 = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+seconds = time.perf_counter() - t0
+# the wrapper is small, so its one child's ru_maxrss is the command's own peak
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+print(json.dumps({"seconds": seconds, "peak_rss": peak, "code": proc.returncode,
+                  "stderr": proc.stderr[-2000:]}))
+"""
+
+COMMANDS: list[tuple[str, list[str]]] = [
+    ("tapecheck --help", ["--help"]),
+    ("tapecheck verify --no-charts", ["verify", "--no-charts"]),
+    ("tapecheck infer-date C", ["infer-date", "C"]),
+]
+
+
+def _timed(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    cli = [sys.executable, "-c", "from analysis.cli import main; main()", *args]
+    out = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *cli], capture_output=True, text=True, env=env
+    )
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    if figures["code"] != 0:
+        raise RuntimeError(f"tapecheck {' '.join(args)} failed: {figures['stderr']}")
+    return figures
+
+
+def run_commands(work: Path, data: Path, repeat: int, log: Any = print) -> list[dict[str, Any]]:
+    """Ingest the real data into a new store once, then time each command ``repeat`` times."""
+    store = work / "real-store"
+    shutil.rmtree(store, ignore_errors=True)
+    env = {**os.environ, "TAPECHECK_STORE": str(store), "TAPECHECK_DATA": str(data)}
+    rows = []
+    ingest = _timed(["ingest"], env)
+    rows.append(
+        {
+            "command": "tapecheck ingest (empty store)",
+            "times": [ingest["seconds"]],
+            "peak_rss": ingest["peak_rss"],
+        }
+    )
+    for name, args in COMMANDS:
+        runs = [_timed(args, env) for _ in range(repeat)]
+        rows.append(
+            {
+                "command": name,
+                "times": [r["seconds"] for r in runs],
+                "peak_rss": max(r["peak_rss"] for r in runs),
+            }
+        )
+        log(f"  {name:<34} median {statistics.median(rows[-1]['times']):9.3f} s")
+    return rows

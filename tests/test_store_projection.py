@@ -1,0 +1,185 @@
+"""The projection: filtering it at any (known_at, version) equals a cold fold of the log.
+
+The oracle is the naive dict fold of ``test_tape_fold`` (it shares no code with the
+store). Histories mix corrections (new versions of a session's bar, same ``valid_at``),
+retractions of any earlier event, and recording times that do not follow commit order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import UTC, bars_batch, session_bar, tape_fold
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_tape_fold import BASE, build, cut_times, histories
+from test_tape_fold import naive_fold as fold
+
+from store import BadInput, EventLog, Retraction, batch
+from store.projection import Projection
+
+version_cuts = st.lists(st.tuples(st.integers(-1, 7), st.integers(0, 12)), min_size=1, max_size=8)
+
+
+def as_map(frame: pl.DataFrame) -> dict:
+    return {(r["stream"], r["key"]): r["event_id"] for r in frame.iter_rows(named=True)}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories, version_cuts)
+def test_projection_filtered_at_any_cut_equals_a_cold_fold(history, cuts):
+    with tempfile.TemporaryDirectory() as tmp:
+        log = EventLog.open(Path(tmp) / "s", create=True)
+        for frame, recorded_at in build(history):
+            log.append(frame.drop("event_id"), recorded_at=recorded_at)
+        last = log.version()
+        for day, v in cuts:
+            version = min(v, last)
+            known_at, _ = cut_times((day, -1))
+            rows = log.events(version=version).to_dicts()
+            got = log.folded(known_at, version=version)
+            assert as_map(got) == fold(rows, known_at, None), (day, version)
+            # the same rows, column for column, as the store's own cold fold
+            cold = tape_fold(log, known_at, version=version)
+            assert got.equals(cold)
+
+
+def test_a_correction_that_moves_valid_at_is_refused(delta_log):
+    d = dt.date(2025, 3, 3)
+    delta_log.append(batch([session_bar(d, 10.0)]))
+    version, before = delta_log.version(), delta_log.events()
+    moved = session_bar(d, 11.0)
+    moved = type(moved)(**{**moved.__dict__, "bar_end": moved.bar_end + dt.timedelta(hours=1)})
+    good = session_bar(dt.date(2025, 3, 4), 12.0)
+    with pytest.raises(BadInput) as err:
+        delta_log.append(batch([good, moved]))
+    assert str(err.value).startswith("row 1, field 'valid_at': ^TST@unit 1d/2025-03-03")
+    assert "\n" not in str(err.value)
+    assert delta_log.version() == version and delta_log.events().equals(before)
+
+
+def test_a_retraction_must_name_an_event_of_its_key(delta_log):
+    d = dt.date(2025, 3, 3)
+    delta_log.append(batch([session_bar(d, 10.0)]))
+    eid = delta_log.events()["event_id"][0]
+    wrong_key = Retraction(eid, "^TST@unit", "1d/2025-03-04", BASE, "typo", "tests")
+    with pytest.raises(BadInput, match=r"row 0, field 'retracts': retracts [0-9a-f]{32}"):
+        delta_log.append(batch([wrong_key]))
+    unknown = Retraction("0" * 32, "^TST@unit", f"1d/{d}", BASE, "typo", "tests")
+    with pytest.raises(BadInput, match="field 'retracts'"):
+        delta_log.append(batch([unknown]))
+    # naming the right key works, in the same batch as a correction too
+    right = Retraction(eid, "^TST@unit", f"1d/{d}", BASE, "bad print", "tests")
+    delta_log.append(batch([right, session_bar(d, 10.5)]))
+    assert delta_log.folded()["close"].to_list() == [10.5]
+
+
+def test_retracting_the_latest_version_brings_back_the_one_before(delta_log):
+    d = dt.date(2025, 3, 3)
+    r1, r2, r3 = (BASE + dt.timedelta(days=i) for i in (1, 2, 3))
+    delta_log.append(batch([session_bar(d, 10.0)]), recorded_at=r1)
+    delta_log.append(batch([session_bar(d, 11.0)]), recorded_at=r2)
+    v2 = delta_log.version()
+    latest = delta_log.folded()["event_id"][0]
+    delta_log.append(
+        batch([Retraction(latest, "^TST@unit", f"1d/{d}", BASE, "bad", "t")]), recorded_at=r3
+    )
+    assert delta_log.folded()["close"].to_list() == [10.0]
+    assert delta_log.folded(version=v2)["close"].to_list() == [11.0]
+    first = delta_log.folded()["event_id"][0]
+    delta_log.append(batch([Retraction(first, "^TST@unit", f"1d/{d}", BASE, "bad", "t")]))
+    assert delta_log.folded().height == 0 and tape_fold(delta_log).height == 0
+
+
+def test_a_crash_between_the_log_and_the_projection_is_healed(delta_log, monkeypatch):
+    delta_log.append(bars_batch(5))
+    # the process dies right after the log commit: the projection never hears of it
+    monkeypatch.setattr(EventLog, "_project", lambda self, version, fresh=None: None)
+    delta_log.append(bars_batch(3, start=dt.date(2025, 2, 1), symbol="^B"))
+    delta_log.append(batch([session_bar(dt.date(2025, 1, 2), 99.0)]))
+    monkeypatch.undo()
+    projection = Projection(delta_log.root)
+    assert projection.reflected(projection.table()) == delta_log.version() - 2
+    reopened = EventLog.open(delta_log.root)
+    assert reopened.folded().equals(tape_fold(reopened))
+    assert projection.reflected(projection.table()) == reopened.version()
+    # each missed log version got its own projection version: time travel still holds
+    for v in range(reopened.version() + 1):
+        assert reopened.folded(version=v).equals(tape_fold(reopened, version=v))
+
+
+def test_compaction_keeps_every_projection_version(delta_log):
+    for i in range(4):
+        delta_log.append(bars_batch(20, start=dt.date(2025, 1, 1), symbol=f"^S{i}"))
+    delta_log.append(batch([session_bar(dt.date(2025, 1, 3), 7.0, symbol="^S1")]))
+    before = {v: delta_log.folded(version=v) for v in range(delta_log.version() + 1)}
+    delta_log.compact()
+    for v, frame in before.items():
+        assert delta_log.folded(version=v).equals(frame), v
+    assert delta_log.folded().equals(before[max(before)])
+    assert delta_log.folded().equals(tape_fold(delta_log))
+
+
+def test_stream_pruned_snapshots_hold_every_event_of_their_streams(delta_log):
+    for i in range(6):
+        delta_log.append(bars_batch(10, symbol=f"^S{i}"))
+    snap = delta_log.snapshot(streams=["^S3@unit"])
+    assert len(snap.files) == 1 < len(delta_log.snapshot().files)
+    got = pl.read_parquet(list(snap.files)).filter(pl.col("stream") == "^S3@unit")
+    assert got.sort("event_id").equals(
+        delta_log.events().filter(pl.col("stream") == "^S3@unit").sort("event_id")
+    )
+    projected = delta_log.projection(streams=["^S3@unit"])
+    assert 1 <= len(projected.files) < len(delta_log.projection().files)
+    folded = delta_log.folded(streams=["^S3@unit"])
+    assert folded.equals(tape_fold(delta_log, streams=["^S3@unit"]))
+
+
+def test_an_identical_batch_is_a_no_op_without_revalidation(delta_log):
+    frame = bars_batch(50)
+    first = delta_log.append(frame, recorded_at=BASE)
+    again = delta_log.append(frame, recorded_at=BASE + dt.timedelta(days=1))
+    assert (again.added, again.skipped, again.attempts) == (0, 50, 0)
+    assert again.version == first.version
+    # the same events in another frame take the keyed path, with the same outcome
+    reshaped = delta_log.append(frame.reverse())
+    assert (reshaped.added, reshaped.skipped, reshaped.attempts) == (0, 50, 1)
+
+
+def test_folded_reads_at_a_past_cut_are_a_filter(delta_log):
+    delta_log.append(bars_batch(10, start=dt.date(2025, 1, 1)))
+    cut = dt.datetime(2025, 1, 4, 21, tzinfo=UTC)
+    assert delta_log.folded(cut)["session"].to_list() == [dt.date(2025, 1, d) for d in (1, 2, 3, 4)]
+
+
+def test_fsck_finds_a_projection_that_disagrees_with_the_log(delta_log):
+    from store import fsck
+    from store.projection import WRITER
+
+    delta_log.append(bars_batch(5))
+    assert fsck(delta_log).ok
+    table = Projection(delta_log.root).table()
+    forged = delta_log.folded().head(1).with_columns(pl.lit("f" * 32).alias("event_id"))
+    forged.write_delta(table, mode="append", delta_write_options={"writer_properties": WRITER})
+    report = fsck(delta_log)
+    assert not report.ok
+    assert any("disagrees with the fold of log version" in str(p) for p in report.problems)
+
+
+def test_a_projection_that_cannot_be_written_does_not_fail_a_committed_append(
+    delta_log, monkeypatch
+):
+    def disk_full(self, log_path, log_version, fresh=None):
+        raise OSError(28, "No space left on device")
+
+    delta_log.append(bars_batch(3))
+    monkeypatch.setattr(Projection, "update", disk_full)
+    with pytest.warns(UserWarning, match="is committed; its projection is not up to date"):
+        result = delta_log.append(bars_batch(5))
+    assert result.added == 2
+    monkeypatch.undo()
+    assert delta_log.folded().equals(tape_fold(delta_log))
