@@ -145,7 +145,7 @@ class DuckDBBackend(Backend):
     def scan(self, con: ibis.BaseBackend, files: tuple[str, ...], schema: pl.Schema) -> ir.Table:
         if not files:
             return self.upload(con, pl.DataFrame(schema=schema))
-        return con.read_parquet(list(files), table_name=unique_name("tapecheck_events"))  # type: ignore[attr-defined]
+        return con.read_parquet(list(files), table_name=unique_name("tapecheck_events"))
 
     def keep(self, con: ibis.BaseBackend, expr: ir.Table) -> ir.Table:
         return con.create_table(unique_name("tapecheck_kept"), expr, temp=True)
@@ -194,7 +194,7 @@ class SparkBackend(Backend):
     @staticmethod
     def session(con: ibis.BaseBackend) -> Any:
         """The ``SparkSession`` behind an ibis PySpark connection."""
-        return con._session  # type: ignore[attr-defined]
+        return con._session
 
     def reads_delta(self, con: ibis.BaseBackend) -> bool:
         """Whether this session reads Delta tables natively: delta-spark is in
@@ -242,7 +242,7 @@ class SparkBackend(Backend):
 
     def keep(self, con: ibis.BaseBackend, expr: ir.Table) -> ir.Table:
         # compiled by hand, so the in-memory tables it joins must be put on Spark first
-        con._register_in_memory_tables(expr)  # type: ignore[attr-defined]
+        con._register_in_memory_tables(expr)
         frame = self.session(con).sql(str(con.compile(expr)))
         return self._view(con, frame, cache=True)
 
