@@ -17,7 +17,7 @@ import ibis
 import ibis.expr.types as ir
 import pytest
 from parity import assert_same
-from universe import FACTOR, RATE, RECORDED
+from universe import FACTOR, MONTHLY, RATE, RECORDED
 
 from analysis import signals as sg
 from analysis.panel import Panel, View
@@ -43,6 +43,7 @@ class Universe:
     rate: str
     factor: str
     first_year: int
+    monthly: str  # a series of monthly returns in percent
     groups: dict[str, list[str]]
     panel_symbols: list[str]
 
@@ -55,6 +56,7 @@ SETS = {
         rate="FRED:DFEDTARU",
         factor="FF3:SMB:A",
         first_year=1927,
+        monthly="FFME:VW:LO30:M",
         bench="^GSPC",
     ),
     "synthetic": dict(
@@ -64,6 +66,7 @@ SETS = {
         rate=RATE,
         factor=FACTOR,
         first_year=1950,
+        monthly=MONTHLY,
         bench="SYN000",
     ),
 }
@@ -143,6 +146,17 @@ SIGNALS: dict[str, Callable[[Universe], ir.Table]] = {
     "factor_premia": lambda u: sg.factor_premia(u.obs, u.factor, u.first_year, 2023),
     "rate_changes": lambda u: sg.rate_changes(u.obs, u.rate),
     "observation_change": lambda u: sg.observation_change(u.obs, u.rate, u.after, u.day),
+    "observation_on_or_before": lambda u: sg.observation_on_or_before(u.obs, u.rate, u.day),
+    "growth_from_returns": lambda u: sg.growth_from_returns(u.obs, u.monthly),
+    "month_end_closes": lambda u: _recent(sg.month_end_closes(u.bars), u),
+    "daily_moves": lambda u: sg.daily_moves(u.bars, start=u.after, end=u.day),
+    "session_bar": lambda u: sg.session_bar(u.bars, u.day),
+    "streak": lambda u: sg.streak(u.bars, u.day),
+    "trough": lambda u: sg.trough(u.bars, "low", start=u.after, end=u.day),
+    "pinned": lambda u: sg.pinned(u.bars, 5, 0.05, start=u.after, end=u.day),
+    "last_session_within": lambda u: sg.last_session_within(
+        u.bars, "high", 0.95 * u.level, 1.05 * u.level, end=u.day
+    ),
     # several cuts stacked in a panel, the end date a column of it
     "period_return on a panel of cuts": _panel_returns,
 }

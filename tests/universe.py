@@ -21,7 +21,7 @@ from store.reference.calendar import sessions
 
 FIRST, LAST = dt.date(2022, 1, 3), dt.date(2025, 12, 31)
 RECORDED = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
-RATE, FACTOR = "SYN:RATE", "SYN:FACTOR:A"
+RATE, FACTOR, MONTHLY = "SYN:RATE", "SYN:FACTOR:A", "SYN:PORTFOLIO:M"
 
 
 def _bars(rng: np.random.Generator, symbols: list[str], days: pl.DataFrame) -> pl.DataFrame:
@@ -116,9 +116,24 @@ def _observations(rng: np.random.Generator, days: pl.DataFrame) -> pl.DataFrame:
             "valid_at": [dt.datetime(y + 1, 2, 1, tzinfo=dt.UTC) for y in years],
         }
     )
+    # drawn after the others, so adding it changed none of their values
+    months = pl.date_range(dt.date(1950, 1, 1), dt.date(2024, 12, 1), "1mo", eager=True)
+    monthly = pl.DataFrame(
+        {
+            "series": MONTHLY,
+            "period": months.dt.strftime("%Y-%m"),
+            "value": np.round(rng.normal(0.8, 4.5, months.len()), 2),
+            "unit": "percent",
+            # published mid-month after the month it covers
+            "valid_at": months.dt.offset_by("1mo")
+            .dt.offset_by("14d")
+            .cast(pl.Datetime("us", "UTC")),
+        }
+    )
     return pl.concat(
         [
             observations_frame(rate, feed="synth-fred", source="universe.py"),
             observations_frame(factor, feed="synth-french", source="universe.py"),
+            observations_frame(monthly, feed="synth-french", source="universe.py"),
         ]
     )
