@@ -25,10 +25,36 @@ import ibis.expr.types as ir
 import polars as pl
 
 from store.errors import TapecheckError
+from store.log import Snapshot
 
-__all__ = ["BACKENDS", "BACKEND_ENV", "Backend", "backend_for", "backend_named", "register"]
+__all__ = [
+    "BACKENDS",
+    "BACKEND_ENV",
+    "BACKEND_HELP",
+    "Backend",
+    "backend_for",
+    "backend_named",
+    "delta_in_packages",
+    "register",
+]
 
 BACKEND_ENV = "TAPECHECK_BACKEND"
+BACKEND_HELP = "Engine: duckdb (embedded, the default) or pyspark; default $TAPECHECK_BACKEND."
+SPARK_MASTER_ENV = "TAPECHECK_SPARK_MASTER"
+# What a session tapecheck starts itself is set to; a session the user built is left as it is.
+LOCAL_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    # a few cores: the default 200 shuffle partitions would be 200 tiny tasks per query
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+DELTA_PACKAGE = "io.delta:delta-spark"
+JAVA_HINT = (
+    "Spark needs Java 17: install it (Debian/Ubuntu: apt-get install openjdk-17-jre-headless; "
+    "macOS: brew install openjdk@17) and set JAVA_HOME"
+)
 BACKENDS: dict[str, type[Backend]] = {}
 _names = itertools.count()
 
@@ -78,6 +104,12 @@ class Backend(ABC):
     def scan(self, con: ibis.BaseBackend, files: tuple[str, ...], schema: pl.Schema) -> ir.Table:
         """The events in exactly these Parquet files (one Delta snapshot), lazily."""
 
+    def read_snapshot(
+        self, con: ibis.BaseBackend, snapshot: Snapshot, schema: pl.Schema
+    ) -> ir.Table:
+        """The events of one Delta version: by default, a scan of exactly its data files."""
+        return self.scan(con, snapshot.files, schema)
+
     @abstractmethod
     def keep(self, con: ibis.BaseBackend, expr: ir.Table) -> ir.Table:
         """Compute ``expr`` once and keep the result on the engine for many later queries."""
@@ -124,30 +156,72 @@ class DuckDBBackend(Backend):
 
 @register("pyspark")
 class SparkBackend(Backend):
-    """Apache Spark through ibis's PySpark backend (``local[2]`` unless a session exists).
+    """Apache Spark through ibis's PySpark backend.
 
-    Spark has no temporary tables in ibis, so kept results are cached temporary views; it reads
-    exactly the snapshot's file list (reading the table directory would also pick up files the
-    Delta log has removed), and returns timestamps without a zone, which :meth:`to_polars` puts
-    back in UTC (the session time zone is UTC).
+    The session is the active one when there is one (a Databricks notebook, or a session the
+    user configured), else a new ``local[2]`` session (``$TAPECHECK_SPARK_MASTER`` overrides
+    the master). Spark reads the pinned Delta version natively (``versionAsOf``) when it can
+    resolve the ``delta`` data source (delta-spark on the class path, or in
+    ``spark.jars.packages``), and otherwise exactly the version's file list: reading the table
+    directory would also pick up files the log has removed (compaction leaves them on disk).
+    Kept results are cached temporary views (ibis has no temporary tables on Spark), and
+    timestamps come back without a zone, which :meth:`Backend.to_polars` puts back in UTC (the
+    session time zone is UTC).
     """
 
     def connect(self) -> ibis.BaseBackend:
-        from pyspark.sql import SparkSession
-
-        session = (
-            SparkSession.builder.master(os.environ.get("TAPECHECK_SPARK_MASTER", "local[2]"))
-            .appName("tapecheck")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .getOrCreate()
-        )
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise TapecheckError(
+                "the pyspark backend needs PySpark: pip install 'tapecheck[spark]'"
+            ) from None
+        session = SparkSession.getActiveSession()
+        if session is None:
+            builder = SparkSession.builder.master(os.environ.get(SPARK_MASTER_ENV, "local[2]"))
+            for key, value in LOCAL_CONF.items():
+                builder = builder.config(key, value)
+            try:
+                session = builder.appName("tapecheck").getOrCreate()
+            except Exception as exc:  # pyspark raises its own runtime error when Java is missing
+                raise TapecheckError(
+                    f"cannot start Spark ({_first_line(exc)}); {JAVA_HINT}"
+                ) from None
+            session.sparkContext.setLogLevel("ERROR")
+        # ibis sets the session time zone to UTC: Spark timestamps are instants shown in it
         return ibis.pyspark.connect(session)
 
     @staticmethod
-    def _session(con: ibis.BaseBackend) -> Any:
+    def session(con: ibis.BaseBackend) -> Any:
+        """The ``SparkSession`` behind an ibis PySpark connection."""
         return con._session
+
+    def reads_delta(self, con: ibis.BaseBackend) -> bool:
+        """Whether this session reads Delta tables natively: delta-spark is in
+        ``spark.jars.packages``, or Spark resolves the ``delta`` data source."""
+        packages = self.session(con).conf.get("spark.jars.packages", "") or ""
+        return delta_in_packages(packages) or self.resolves(con, "delta")
+
+    def resolves(self, con: ibis.BaseBackend, source: str) -> bool:
+        """Whether ``spark.read.format(source)`` finds a data source: the JVM is asked the
+        lookup the reader does, so a JAR counts however it got on the class path (``--jars``,
+        ``spark.jars``, a cluster image)."""
+        session = self.session(con)
+        try:
+            jvm, jsession = session._jvm, session._jsparkSession
+            lookup = jvm.org.apache.spark.sql.execution.datasources.DataSource.lookupDataSource
+            lookup(source, jsession.sessionState().conf())
+        except Exception:  # not found, or no JVM to ask (Spark Connect)
+            return False
+        return True
+
+    def read_snapshot(
+        self, con: ibis.BaseBackend, snapshot: Snapshot, schema: pl.Schema
+    ) -> ir.Table:
+        if not self.reads_delta(con):
+            return self.scan(con, snapshot.files, schema)
+        reader = self.session(con).read.format("delta").option("versionAsOf", snapshot.version)
+        return self._view(con, reader.load(str(snapshot.path)), cache=False)
 
     def _view(self, con: ibis.BaseBackend, frame: Any, cache: bool) -> ir.Table:
         name = unique_name("tapecheck")
@@ -159,19 +233,34 @@ class SparkBackend(Backend):
     def scan(self, con: ibis.BaseBackend, files: tuple[str, ...], schema: pl.Schema) -> ir.Table:
         if not files:
             return self.upload(con, pl.DataFrame(schema=schema))
-        return self._view(con, self._session(con).read.parquet(*files), cache=False)
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        # the schema is given, so Spark does not open every file's footer to infer it
+        spark_schema = from_arrow_schema(pl.DataFrame(schema=schema).to_arrow().schema)
+        frame = self.session(con).read.schema(spark_schema).parquet(*files)
+        return self._view(con, frame, cache=False)
 
     def keep(self, con: ibis.BaseBackend, expr: ir.Table) -> ir.Table:
-        frame = self._session(con).sql(str(con.compile(expr)))
+        # compiled by hand, so the in-memory tables it joins must be put on Spark first
+        con._register_in_memory_tables(expr)
+        frame = self.session(con).sql(str(con.compile(expr)))
         return self._view(con, frame, cache=True)
 
     def upload(self, con: ibis.BaseBackend, frame: pl.DataFrame) -> ir.Table:
-        session = self._session(con)
-        arrow = frame.to_arrow()
-        if frame.height == 0:
-            from pyspark.sql.pandas.types import from_arrow_schema
+        # PySpark 4 takes Arrow directly: types (UTC timestamps, dates) survive, empty or not
+        return self._view(con, self.session(con).createDataFrame(frame.to_arrow()), cache=True)
 
-            spark_frame = session.createDataFrame([], from_arrow_schema(arrow.schema))
-        else:
-            spark_frame = session.createDataFrame(arrow.to_pandas())
-        return self._view(con, spark_frame, cache=True)
+
+def delta_in_packages(packages: str) -> bool:
+    """Whether a ``spark.jars.packages`` value lists delta-spark.
+
+    >>> delta_in_packages("org.apache.hadoop:hadoop-aws:3.4.1,io.delta:delta-spark_2.13:4.0.0")
+    True
+    >>> delta_in_packages("org.apache.hadoop:hadoop-aws:3.4.1")
+    False
+    """
+    return any(p.strip().startswith(DELTA_PACKAGE) for p in packages.split(","))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

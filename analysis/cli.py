@@ -196,6 +196,10 @@ PLUGINS: dict[str, tuple[str, str]] = {
         "analysis.replay",
         "Show one series as it was known at a cut (and the session in progress, if any).",
     ),
+    "screen": (
+        "analysis.screen",
+        "Screen every symbol at one cut: above its moving average, YTD return, record closes.",
+    ),
     "verify": (
         "analysis.claims.commands",
         "Check every claim of the articles on the tape as known at publication.",

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from analysis.backends import BACKEND_HELP
 from analysis.files import write_atomically
 from analysis.tape import Tape
 from store import EventLog
@@ -64,12 +65,12 @@ def replay_frames(
     """The closed tape of ``symbol`` (bars, or observations for a series), the session in
     progress (bars only), and which of the two kinds it is."""
     bars = tape.bars(known_at, recorded_by, symbols=[symbol], source=source)
-    frame = bars.order_by("session").to_polars()
+    frame = tape.run(bars.order_by("session"))
     if frame.height:
         live = tape.session_in_progress(known_at, recorded_by, symbols=[symbol], source=source)
-        return frame, (live.to_polars() if live is not None else None), "bars"
+        return frame, (tape.run(live) if live is not None else None), "bars"
     obs = tape.observations(known_at, recorded_by, series=[symbol], source=source)
-    frame = obs.order_by("period").to_polars()
+    frame = tape.run(obs.order_by("period"))
     if frame.height:
         return frame, None, "observations"
     known = tape.log.summary().get_column("stream").str.split("@").list.first().unique().sort()
@@ -102,11 +103,12 @@ def replay_command(
     ] = None,
     last: Annotated[int, typer.Option("--last", "-n", help="Rows to show.")] = 10,
     store: Annotated[Path | None, typer.Option("--store", help="Event store directory.")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", help=BACKEND_HELP)] = None,
 ) -> None:
     """Show one series as it was known at a cut (and the session in progress, if any)."""
     cut = parse_cut(known_at, "--known-at")
     rec = parse_cut(recorded_by, "--recorded-by") if recorded_by else None
-    tape = Tape(EventLog.open(store))
+    tape = Tape(EventLog.open(store), backend=backend)
     frame, live, kind = replay_frames(tape, symbol, cut, rec, source)
     console = Console()
     if csv is not None:

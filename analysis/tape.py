@@ -148,7 +148,7 @@ class Tape:
             snapshot = self.log.snapshot(version)
             self.snapshot = snapshot
             self.version = snapshot.version
-            self._events = self.backend.scan(self.con, snapshot.files, EVENT_SCHEMA)
+            self._events = self.backend.read_snapshot(self.con, snapshot, EVENT_SCHEMA)
         self._folds: dict[dt.datetime | None, ir.Table] = {}
         self._ranks: dict[bool, ir.Table] = {}
         self._projected: ir.Table | None = None

@@ -130,3 +130,24 @@ def tape_fold(
         facts = facts.filter(facts.stream.isin(streams))
     frame = tape.run(facts.select(*SCHEMA.names()))
     return frame.cast(dict(SCHEMA)).sort(list(CLUSTER)).select(pl.col(SCHEMA.names()))
+
+
+# -- the Spark parity suite (marker ``spark``; nox -s spark) -----------------------------------
+
+
+@pytest.fixture(scope="session")
+def spark_con():
+    """One Spark session (``local[2]``) for the whole test session: starting one takes seconds."""
+    from analysis.backends import SparkBackend
+
+    return SparkBackend().connect()
+
+
+@pytest.fixture(scope="session")
+def universe_log(tmp_path_factory: pytest.TempPathFactory) -> EventLog:
+    """The seeded synthetic universe (tests/universe.py) in a scratch Delta store."""
+    from universe import write_universe
+
+    log = EventLog.open(tmp_path_factory.mktemp("universe") / "store", create=True)
+    write_universe(log)
+    return log

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from analysis.backends import BACKEND_HELP
 from analysis.claims import model as m
 from analysis.claims.calls import call_batch, record_calls
 from analysis.claims.engine import (
@@ -39,6 +40,7 @@ VERDICT_STYLE = {
     "not_checkable": "dim",
 }
 StoreOption = Annotated[Path | None, typer.Option("--store", help="Event store directory.")]
+BackendOption = Annotated[str | None, typer.Option("--backend", help=BACKEND_HELP)]
 
 
 def known_series(log: EventLog, version: int | None = None) -> set[str]:
@@ -54,7 +56,7 @@ def known_series(log: EventLog, version: int | None = None) -> set[str]:
 def data_end(tape: Tape) -> str | None:
     """The last session of the primary index on the tape (what 'now' means in a report)."""
     bars = tape.bars(FAR_FUTURE, symbols=["^RUT", "^GSPC"])
-    last = bars.session.max().to_pyarrow().as_py()
+    last = tape.run(bars.agg(last=bars.session.max()))["last"].item()
     return last.isoformat() if last else None
 
 
@@ -67,6 +69,7 @@ def run_verify(
     md_path: Path | None = None,
     charts: bool = True,
     console: Console | None = None,
+    backend: str | None = None,
 ) -> list[ArticleResult]:
     """Record the specs' calls, evaluate every article, and write the requested reports.
 
@@ -77,7 +80,7 @@ def run_verify(
     batch_of_calls = call_batch(specs)
     if version is None and batch_of_calls is not None:
         log.append(batch_of_calls)
-    tape = Tape(log, version=version, cache=True)
+    tape = Tape(log, version=version, backend=backend, cache=True)
     results = []
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("checking claims", total=sum(len(s.claims) for s in specs))
@@ -121,6 +124,7 @@ def verify_command(
     ] = None,
     charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Export PNG charts.")] = True,
     store: StoreOption = None,
+    backend: BackendOption = None,
 ) -> None:
     """Check every claim of the articles on the tape as known at publication."""
     console = Console()
@@ -133,6 +137,7 @@ def verify_command(
         md_path=md_path,
         charts=charts,
         console=console,
+        backend=backend,
     )
     for r in results:
         table = Table(
@@ -175,6 +180,7 @@ def infer_date_command(
         str | None, typer.Option("--window", help="START..END (default: the spec's window).")
     ] = None,
     store: StoreOption = None,
+    backend: BackendOption = None,
 ) -> None:
     """Evaluate the anchor claims on every session of a window; rank the dates where all hold
     by how well the measured values fit the stated figures."""
@@ -184,7 +190,7 @@ def infer_date_command(
     anchors = [c.id for c in spec.claims if c.anchor]
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"{spec.id}: anchors over {start}..{end}", total=len(anchors) + 1)
-        tape = Tape(EventLog.open(store), cache=True)
+        tape = Tape(EventLog.open(store), backend=backend, cache=True)
         progress.advance(task)
         found, tried = infer_dates(
             spec,
@@ -246,12 +252,12 @@ def infer_date_command(
     )
 
 
-def calls_command(store: StoreOption = None) -> None:
+def calls_command(store: StoreOption = None, backend: BackendOption = None) -> None:
     """Scorecard of every analyst call and forecast: how each played out, by firm and analyst."""
     log = EventLog.open(store)
     specs = load_articles(None)
     record_calls(log, specs)
-    tape = Tape(log, cache=True)
+    tape = Tape(log, backend=backend, cache=True)
     recorded = tape.run(tape.facts(FAR_FUTURE, event_type="AnalystCall"))
     table = Table(title=f"calls and forecasts (store version {tape.version})")
     for col in ("firm", "analyst", "claim", "call", "horizon", "verdict", "outcome"):
