@@ -260,15 +260,34 @@ class Projection:
     def compact(self, log_version: int) -> None:
         """Rewrite the projection's files clustered by stream, once it is up to date with
         ``log_version`` (the log's compaction, which adds no event): the commit records that
-        version, so readers of the compacted log find this projection without a catch-up."""
-        table = self.table()
-        if table is None or self.reflected(table) < 0:
+        version, so readers of the compacted log find this projection without a catch-up.
+
+        A writer may have moved the projection past ``log_version`` meanwhile: the commit then
+        records the version the projection does reflect (recording ``log_version`` would map
+        that log version to facts appended after it). The commit never rebases over another
+        one (a concurrent append would make the recorded version stale): on a conflict it starts
+        again from the new state, and after a few tries leaves the files as they are, since
+        compaction changes no read.
+        """
+        for attempt in range(1, 6):
+            table = self.table()
+            reflected = self.reflected(table)
+            if table is None or reflected < 0:
+                return
+            recorded = max(reflected, log_version)
+            props = CommitProperties(
+                app_transactions=[Transaction(APP_ID, recorded)],
+                custom_metadata={LOG_VERSION: str(recorded)},
+                max_commit_retries=0,
+            )
+            try:
+                table.optimize.z_order(
+                    ["stream"], writer_properties=WRITER, commit_properties=props
+                )
+            except CommitFailedError:
+                time.sleep(random.uniform(0.005, 0.05) * attempt)
+                continue
             return
-        props = CommitProperties(
-            app_transactions=[Transaction(APP_ID, log_version)],
-            custom_metadata={LOG_VERSION: str(log_version)},
-        )
-        table.optimize.z_order(["stream"], writer_properties=WRITER, commit_properties=props)
 
     # -- reading ----------------------------------------------------------------------------------
 

@@ -220,3 +220,15 @@ def test_a_projection_that_cannot_be_written_does_not_fail_a_committed_append(
     assert result.added == 2
     monkeypatch.undo()
     assert delta_log.folded().equals(tape_fold(delta_log))
+
+
+def test_a_late_projection_compaction_keeps_each_log_version_its_own_facts(delta_log):
+    delta_log.append(batch([session_bar(dt.date(2025, 3, 3), 10.0)]))
+    delta_log.append(batch([session_bar(dt.date(2025, 3, 4), 11.0)]))
+    began_at = delta_log.version()
+    # a writer moves the projection on before the compaction that began at `began_at` commits
+    delta_log.append(batch([session_bar(dt.date(2025, 3, 5), 12.0)]))
+    Projection(delta_log.root).compact(began_at)
+    for version in range(1, delta_log.version() + 1):
+        assert delta_log.folded(version=version).equals(tape_fold(delta_log, version=version))
+    assert delta_log.folded(version=began_at).height == 2
