@@ -641,7 +641,7 @@ class EventLog(LogReads):
         projection = Projection(self.root)
         version = self.version()
         projection.update(self.table_path, version)
-        projection.compact(version)
+        projection.compact()
         return dict(metrics)
 
     # -- the read path -------------------------------------------------------------------------

@@ -14,14 +14,15 @@ after the fold, so *filtering* the projection of log version ``v`` by ``valid_at
 folding log version ``v`` as of ``T``. Without it, a correction moved past ``T`` would hide an
 older version that the fold at ``T`` still shows.
 
-**Versions.** Every projection commit records the log version it reflects, in its commit
+**Versions.** Every projection commit that applies log events records the log version it
+reflects (a compaction, which changes no fact, records none), in its commit
 metadata (``tapecheck.log_version``) and as a Delta application transaction
 (``tapecheck-projection``), so the projection of log version ``v`` is found by time travel,
 and concurrent writers bringing it up to date conflict instead of applying a log version twice.
 
-**Updates.** After each log commit, only the touched keys are recomputed: events of brand-new
-keys are appended as they are; otherwise the touched keys are refolded from the log at that
-version and applied with a Delta ``MERGE`` whose target scan is pruned by the keys' ranges.
+**Updates.** After each log commit, only the touched keys are recomputed (events of brand-new
+keys are their own fold; otherwise the touched keys are refolded from the log at that version)
+and applied with a Delta ``MERGE`` whose target scan is pruned by the keys' ranges.
 The log is the source of truth: a projection behind its log (a crash between the two commits)
 is brought up to date, one log version at a time, by the next append or read.
 """
@@ -62,7 +63,7 @@ WRITER = WriterProperties(max_row_group_size=ROW_GROUP_ROWS, statistics_truncate
 class Fresh:
     """What an append just committed: the log version, its new events, and whether every one
     of them is a fact of a key the log had never seen (then the fold of those keys is the
-    events themselves, and the projection takes a plain append). ``events`` are sealed, so
+    events themselves, and the log need not be read again). ``events`` are sealed, so
     in :data:`CLUSTER` order."""
 
     version: int
@@ -167,12 +168,14 @@ class Projection:
 
         A log version that added no event (the table's creation, a compaction) shares the
         projection of the last one before it that did. Call :meth:`update` first: a log
-        version the projection has not reached yet maps to the last one it has.
+        version the projection has not reached yet maps to the last one it has. Once it is up
+        to date, the newest projection (compacted or not) serves every log version from the
+        one it reflects on, since none of them added an event.
         """
         table = self.table()
         if table is None:
             raise StoreMissing(f"{self.path} holds no projection")
-        if self.reflected(table) == log_version:
+        if self.reflected(table) <= log_version:
             return table.version()
         best: tuple[int, int] | None = None
         for commit in table.history():
@@ -220,18 +223,18 @@ class Projection:
             custom_metadata={LOG_VERSION: str(version)},
             max_commit_retries=0,
         )
-        facts_only = bool((events.get_column("event_type") != EventType.RETRACTION.value).all())
-        if all_new and facts_only:
-            rows = events.select(COLUMNS)  # sealed events are already in CLUSTER order
-            rows.write_delta(
-                table,
-                mode="append",
-                delta_write_options={"writer_properties": WRITER, "commit_properties": props},
-            )
-            return
-        log = DeltaTable(str(log_path), version=version)
-        touched = events.select("stream", "key").unique()
-        live = fold(versions_of(log, touched, tuple(EVENT_SCHEMA)))
+        if all_new and bool((events.get_column("event_type") != EventType.RETRACTION.value).all()):
+            # brand-new keys: their fold is the events themselves, no need to read the log
+            live = events.select(COLUMNS)
+            touched = live.select("stream", "key")
+        else:
+            log = DeltaTable(str(log_path), version=version)
+            touched = events.select("stream", "key").unique()
+            live = fold(versions_of(log, touched, tuple(EVENT_SCHEMA)))
+        # Always a MERGE, never a plain append: delta-rs commits a blind append on top of a
+        # concurrent commit instead of failing, so a version another process applied meanwhile
+        # would be appended twice; a MERGE is checked against what it read, and applying a
+        # version twice through it changes nothing.
         gone = touched.join(live.select("stream", "key"), on=["stream", "key"], how="anti")
         source = pl.concat(
             [
@@ -257,37 +260,21 @@ class Projection:
             .execute()
         )
 
-    def compact(self, log_version: int) -> None:
-        """Rewrite the projection's files clustered by stream, once it is up to date with
-        ``log_version`` (the log's compaction, which adds no event): the commit records that
-        version, so readers of the compacted log find this projection without a catch-up.
+    def compact(self) -> None:
+        """Rewrite the projection's files clustered by stream (the log's compaction adds no
+        event, so nothing else changes).
 
-        A writer may have moved the projection past ``log_version`` meanwhile: the commit then
-        records the version the projection does reflect (recording ``log_version`` would map
-        that log version to facts appended after it). The commit never rebases over another
-        one (a concurrent append would make the recorded version stale): on a conflict it starts
-        again from the new state, and after a few tries leaves the files as they are, since
-        compaction changes no read.
+        The commit records no log version: it holds the same facts as the version before it,
+        and Delta may rebase it over a writer's concurrent commit, so any log version it named
+        could be stale (mapping an older log version to facts appended after it, or moving
+        :meth:`reflected` back so a writer's events were applied twice). Readers still find the
+        compacted files: the newest projection serves every log version from the one it
+        reflects on (see :meth:`version_for`).
         """
-        for attempt in range(1, 6):
-            table = self.table()
-            reflected = self.reflected(table)
-            if table is None or reflected < 0:
-                return
-            recorded = max(reflected, log_version)
-            props = CommitProperties(
-                app_transactions=[Transaction(APP_ID, recorded)],
-                custom_metadata={LOG_VERSION: str(recorded)},
-                max_commit_retries=0,
-            )
-            try:
-                table.optimize.z_order(
-                    ["stream"], writer_properties=WRITER, commit_properties=props
-                )
-            except CommitFailedError:
-                time.sleep(random.uniform(0.005, 0.05) * attempt)
-                continue
+        table = self.table()
+        if table is None or self.reflected(table) < 0:
             return
+        table.optimize.z_order(["stream"], writer_properties=WRITER)
 
     # -- reading ----------------------------------------------------------------------------------
 
