@@ -271,10 +271,18 @@ class Projection:
         compacted files: the newest projection serves every log version from the one it
         reflects on (see :meth:`version_for`).
         """
-        table = self.table()
-        if table is None or self.reflected(table) < 0:
+        for attempt in range(1, 6):
+            table = self.table()
+            if table is None or self.reflected(table) < 0:
+                return
+            try:
+                table.optimize.z_order(["stream"], writer_properties=WRITER)
+            except CommitFailedError:
+                # a writer's MERGE rewrote files this read: start again from the new state; after
+                # a few tries leave the files as they are (compaction changes no read)
+                time.sleep(random.uniform(0.005, 0.05) * attempt)
+                continue
             return
-        table.optimize.z_order(["stream"], writer_properties=WRITER)
 
     # -- reading ----------------------------------------------------------------------------------
 
