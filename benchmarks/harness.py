@@ -54,29 +54,9 @@ def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _child(conn: Any, case: str, params: dict[str, Any], repeat: int) -> None:
-    try:
-        from benchmarks.cases import CASES
-
-        setup, run = CASES[case]
-        ctx = setup(params)
-        times, result = [], None
-        for i in range(repeat):
-            if "before" in ctx:
-                ctx["before"](i)
-            t0 = time.perf_counter()
-            result = run(ctx, i)
-            times.append(time.perf_counter() - t0)
-        peak = peak_rss()
-        conn.send(("ok", times, peak, result, ctx.get("rows")))
-    except BaseException:
-        conn.send(("error", traceback.format_exc()))
-    finally:
-        conn.close()
-
-
-def run_here(case: str, size: str, params: dict[str, Any], repeat: int = 1) -> Measurement:
-    """Run ``case`` in this process (the correctness check in the tests: no RSS figure)."""
+def _timed(case: str, params: dict[str, Any], repeat: int) -> tuple[list[float], Any, Any]:
+    """Set ``case`` up, then time ``repeat`` runs of it: the times, the last result, the
+    context."""
     from benchmarks.cases import CASES
 
     setup, run = CASES[case]
@@ -88,6 +68,23 @@ def run_here(case: str, size: str, params: dict[str, Any], repeat: int = 1) -> M
         t0 = time.perf_counter()
         result = run(ctx, i)
         times.append(time.perf_counter() - t0)
+    return times, result, ctx
+
+
+def _child(conn: Any, case: str, params: dict[str, Any], repeat: int) -> None:
+    try:
+        times, result, ctx = _timed(case, params, repeat)
+        peak = peak_rss()
+        conn.send(("ok", times, peak, result, ctx.get("rows")))
+    except BaseException:
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def run_here(case: str, size: str, params: dict[str, Any], repeat: int = 1) -> Measurement:
+    """Run ``case`` in this process (the correctness check in the tests: no RSS figure)."""
+    times, result, ctx = _timed(case, params, repeat)
     return Measurement(case, size, times, 0, result, ctx.get("rows"))
 
 
