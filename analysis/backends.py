@@ -24,6 +24,7 @@ import ibis
 import ibis.expr.types as ir
 import polars as pl
 
+from analysis.statements import statements
 from store.errors import TapecheckError
 from store.log import Snapshot
 
@@ -118,9 +119,13 @@ class Backend(ABC):
     def upload(self, con: ibis.BaseBackend, frame: pl.DataFrame) -> ir.Table:
         """A small frame (reference data, a list of cuts) as a table on the engine."""
 
+    def execute(self, con: ibis.BaseBackend, expr: ir.Expr) -> pl.DataFrame:
+        """Execute ``expr`` on ``con`` as the engine returns it."""
+        return con.to_polars(expr)
+
     def to_polars(self, con: ibis.BaseBackend, expr: ir.Expr) -> pl.DataFrame:
         """Execute ``expr`` on ``con``; timestamps come back in UTC whatever the engine does."""
-        frame = con.to_polars(expr)
+        frame = self.execute(con, expr)
         naive = [
             c for c, t in frame.schema.items() if isinstance(t, pl.Datetime) and t.time_zone is None
         ]
@@ -147,8 +152,12 @@ class DuckDBBackend(Backend):
             return self.upload(con, pl.DataFrame(schema=schema))
         return con.read_parquet(list(files), table_name=unique_name("tapecheck_events"))
 
+    def execute(self, con: ibis.BaseBackend, expr: ir.Expr) -> pl.DataFrame:
+        # each shape of query compiles once (analysis/statements.py)
+        return statements.run(con, expr)
+
     def keep(self, con: ibis.BaseBackend, expr: ir.Table) -> ir.Table:
-        return con.create_table(unique_name("tapecheck_kept"), expr, temp=True)
+        return statements.create_temp_table(con, unique_name("tapecheck_kept"), expr)
 
     def upload(self, con: ibis.BaseBackend, frame: pl.DataFrame) -> ir.Table:
         return con.create_table(unique_name("tapecheck_ref"), frame, temp=True)

@@ -146,7 +146,8 @@ def to_markdown(reports: list[SizeReport], commands: list[dict[str, Any]]) -> st
         lines.append("|---|---|---|")
         for c in commands:
             median = statistics.median(c["times"])
-            lines.append(f"| `{c['command']}` | {_s(median)} | {c['peak_rss'] / GIB:.2f} GiB |")
+            peak = "-" if c["peak_rss"] is None else f"{c['peak_rss'] / GIB:.2f} GiB"
+            lines.append(f"| `{c['command']}` | {_s(median)} | {peak} |")
     return "\n".join(lines) + "\n"
 
 

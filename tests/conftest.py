@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,24 @@ def delta_log(tmp_path: Path) -> EventLog:
 
 
 REQUIRE_DATA_ENV = "TAPECHECK_REQUIRE_DATA"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def statement_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Compiled statements go to a directory of this run (and its subprocesses), never to the
+    user's cache."""
+    import os
+
+    from analysis.statements import CACHE_ENV
+
+    path = tmp_path_factory.mktemp("statements")
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = before
 
 
 @pytest.fixture(scope="session")
