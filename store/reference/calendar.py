@@ -31,13 +31,13 @@ def sessions() -> pl.DataFrame:
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
         schedule = xcals.get_calendar(CALENDAR, start=CALENDAR_START).schedule
-    return pl.DataFrame(
-        {
-            "session": [ts.date() for ts in schedule.index],
-            "open": pl.Series(schedule["open"].dt.tz_convert("UTC").to_list(), dtype=_UTC),
-            "close": pl.Series(schedule["close"].dt.tz_convert("UTC").to_list(), dtype=_UTC),
-        }
-    ).with_columns(pl.col("session").cast(pl.Date))
+    # one columnar conversion (a Python object per timestamp costs 0.4 s for 36,000 sessions)
+    frame = pl.from_pandas(schedule[["open", "close"]].reset_index(names="session"))
+    return frame.select(
+        pl.col("session").dt.date(),
+        pl.col("open").dt.convert_time_zone("UTC").cast(_UTC),
+        pl.col("close").dt.convert_time_zone("UTC").cast(_UTC),
+    )
 
 
 def session_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
