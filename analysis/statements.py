@@ -49,6 +49,7 @@ import functools
 import hashlib
 import os
 import threading
+import zoneinfo
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -410,7 +411,16 @@ def _value(literal: ops.Literal) -> Any:
     value = literal.value
     # pandas timestamps (ibis may keep them) bind as Python datetimes
     to_py = getattr(value, "to_pydatetime", None)
-    return to_py() if to_py is not None else value
+    value = to_py() if to_py is not None else value
+    dtype = literal.dtype
+    if isinstance(value, datetime.datetime) and isinstance(dtype, dt.Timestamp):
+        # ibis compiles a timestamp literal from its wall-clock fields, read in the type's
+        # zone (none: a naive timestamp); bind the same instant, not the session zone's reading
+        if dtype.timezone is None:
+            value = value.replace(tzinfo=None)
+        elif value.tzinfo is None:
+            value = value.replace(tzinfo=zoneinfo.ZoneInfo(dtype.timezone))
+    return value
 
 
 def _compile(con: Any, bound: _Bound) -> str | None:

@@ -198,3 +198,29 @@ def test_every_verdict_is_the_same_without_prepared_statements(real_log, tmp_pat
     with uncached():
         run_verify(real_log, None, version=version, json_path=ordinary, charts=False)
     assert prepared.read_bytes() == ordinary.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("value", "dtype"),
+    [
+        (dt.datetime(2025, 3, 9, 6, 30, tzinfo=UTC), "timestamp('America/New_York')"),
+        (dt.datetime(2025, 3, 9, 6, 30), "timestamp('America/New_York')"),
+        (dt.datetime(2025, 3, 9, 6, 30, tzinfo=UTC), "timestamp"),
+        (dt.datetime(2025, 3, 9, 6, 30), "timestamp"),
+    ],
+)
+def test_timestamp_constants_bind_the_instant_ibis_compiles(
+    con: ibis.BaseBackend, value: dt.datetime, dtype: str
+) -> None:
+    """Naive and zoned constants of naive and zoned types, across a daylight-saving change."""
+    mine = Statements(stored=False)
+    t = con.create_table(
+        f"instants_{abs(hash((value, dtype)))}",
+        pl.DataFrame({"i": list(range(48))}).with_columns(
+            at=pl.datetime(2025, 3, 8) + pl.duration(hours=pl.col("i"))
+        ),
+        temp=True,
+    )
+    at = t.at.cast(dtype)
+    expr = t.filter(at <= ibis.literal(value, type=dtype)).select("i")
+    assert_frame_equal(mine.run(con, expr), con.to_polars(expr))
