@@ -385,12 +385,7 @@ def peak(
     >>> p["peak"].item(), p["peak_session"].item(), p["sessions"].item()
     (12.0, datetime.date(2025, 1, 2), 5)
     """
-    t = _within(bars.filter(bars[field].notnull()), start, end)
-    w = ibis.window(group_by=[t[k] for k in _keys(t)])
-    t = t.mutate(peak=t[field].max().over(w), sessions=t[field].count().over(w))
-    at_peak = t.filter(t[field] == t.peak)
-    top = _first(at_peak, at_peak.session)
-    return top.select(*_keys(top), "peak", peak_session=top.session, sessions=top.sessions)
+    return _extreme(bars, field, start, end, "peak")
 
 
 def _level(t: ir.Table, level: float | Deferred) -> ir.Value:
@@ -411,12 +406,26 @@ def trough(
     >>> t["trough"].item(), t["trough_session"].item()
     (8.0, datetime.date(2025, 1, 7))
     """
+    return _extreme(bars, field, start, end, "trough")
+
+
+def _extreme(
+    bars: ir.Table,
+    field: Field,
+    start: Day | None,
+    end: Day | None,
+    name: Literal["peak", "trough"],
+) -> ir.Table:
+    """``peak`` (the highest) or ``trough`` (the lowest) ``field`` in the window, with the
+    first session it was reached and the count of bars carrying the field."""
     t = _within(bars.filter(bars[field].notnull()), start, end)
     w = ibis.window(group_by=[t[k] for k in _keys(t)])
-    t = t.mutate(trough=t[field].min().over(w), sessions=t[field].count().over(w))
-    at_low = t.filter(t[field] == t.trough)
-    low = _first(at_low, at_low.session)
-    return low.select(*_keys(low), "trough", trough_session=low.session, sessions=low.sessions)
+    value = t[field].max() if name == "peak" else t[field].min()
+    t = t.mutate(**{name: value.over(w)}, sessions=t[field].count().over(w))
+    at = t.filter(t[field] == t[name])
+    first = _first(at, at.session)
+    when = {f"{name}_session": first.session}
+    return first.select(*_keys(first), name, **when, sessions=first.sessions)
 
 
 def session_bar(bars: ir.Table, day: Day) -> ir.Table:

@@ -102,7 +102,7 @@ _SLOTTED_TYPES = (dt.String, dt.Date, dt.Timestamp, dt.Floating, dt.Integer, dt.
 # A constant selected as a column keeps its type as a parameter only for these (a float literal
 # is a DECIMAL to DuckDB, and a narrow integer could overflow where a literal would not).
 _SELECTED_TYPES = (dt.String, dt.Date, dt.Timestamp, dt.Boolean)
-# Shapes kept per process; a verify of the four articles compiles about 60.
+# Shapes kept per process; a verify of the four articles needs 88.
 CAPACITY = 1024
 _STAND_IN = "__tapecheck_table_{}__"
 
@@ -157,6 +157,8 @@ class Statements:
         self.capacity = capacity
         self.stored = stored
         self._sql: OrderedDict[tuple[type, tuple[Any, ...]], str | None] = OrderedDict()
+        # where each statement loaded from disk came from
+        self._stored: dict[tuple[type, tuple[Any, ...]], Path] = {}
         self._lock = threading.Lock()
         self.compiled = 0
         self.loaded = 0
@@ -197,6 +199,12 @@ class Statements:
     def _refuse(self, key: tuple[type, tuple[Any, ...]]) -> None:
         with self._lock:
             self._sql[key] = None
+            stored = self._stored.pop(key, None)
+        if stored is not None:
+            # a stored statement the engine refuses (damaged, or written by other code) goes,
+            # so that the next process compiles the shape again instead of refusing it too
+            with contextlib.suppress(OSError):
+                stored.unlink()
 
     # -- shapes ----------------------------------------------------------------------------------
 
@@ -232,8 +240,10 @@ class Statements:
                 self.loaded += 1
             with self._lock:
                 self._sql[key] = template
+                if stored is not None:
+                    self._stored[key] = stored
                 while len(self._sql) > self.capacity:
-                    self._sql.popitem(last=False)
+                    self._stored.pop(self._sql.popitem(last=False)[0], None)
         else:
             self.reused += 1
         if template is None:
@@ -391,20 +401,35 @@ def _slottable(order: list[ops.Node]) -> set[ops.Node]:
 
 
 def _uses(node: ops.Node) -> Iterator[tuple[Any, bool]]:
-    """Each argument of ``node``, with whether a constant there may be a parameter."""
+    """Each argument of ``node``, with whether a constant there may be a parameter: a direct
+    operand of a comparison or membership test, or a column a projection selects. Anything
+    nested deeper is a use that keeps the constant a literal."""
     compares = isinstance(node, SLOTTED_BY)
     for arg in node.__args__:
-        if isinstance(arg, tuple):
-            for a in arg:
-                yield a, compares
-        elif isinstance(arg, dict):
+        if isinstance(arg, dict):
             for a in arg.values():
                 selected = isinstance(node, ops.Project) and isinstance(
                     getattr(a, "dtype", None), _SELECTED_TYPES
                 )
                 yield a, selected
+        elif isinstance(arg, tuple):
+            for a in arg:
+                if isinstance(a, tuple | dict):
+                    yield from ((leaf, False) for leaf in _leaves(a))
+                else:
+                    yield a, compares
         else:
             yield arg, compares
+
+
+def _leaves(arg: Any) -> Iterator[Any]:
+    if isinstance(arg, dict):
+        arg = tuple(arg.values())
+    if isinstance(arg, tuple):
+        for a in arg:
+            yield from _leaves(a)
+    else:
+        yield arg
 
 
 def _value(literal: ops.Literal) -> Any:

@@ -162,10 +162,16 @@ def test_stored_shapes_serve_a_new_process(
     assert_frame_equal(second.run(con, expr), con.to_polars(expr))
     assert (second.compiled, second.loaded) == (0, 1)
 
-    # a damaged file costs a compilation, never a wrong or failed query
+    # a damaged file costs a compilation, never a wrong or failed query, and is removed ...
     stored[0].write_text("SELECT nonsense FROM nowhere")
     third = Statements()
     assert_frame_equal(third.run(con, expr), con.to_polars(expr))
+    assert not stored[0].exists()
+    # ... so the next process compiles the shape and keeps it again
+    fourth = Statements()
+    assert_frame_equal(fourth.run(con, expr), con.to_polars(expr))
+    assert (fourth.compiled, fourth.loaded) == (1, 0)
+    assert stored[0].read_text() != "SELECT nonsense FROM nowhere"
 
 
 def test_off_and_unwritable(
