@@ -43,7 +43,6 @@ err_console = Console(stderr=True, emoji=False, highlight=False)
 # An error line quotes at most this much of a message; values inside it are clipped shorter.
 ERROR_LINE_LIMIT = 1_000
 DEBUG_ENV = "TAPECHECK_DEBUG"
-_options = {"debug": False}
 
 StoreOption = Annotated[
     Path | None,
@@ -59,7 +58,9 @@ def global_options(
     ] = False,
 ) -> None:
     """Check what market articles claim against the tape, as it was known at publication."""
-    _options["debug"] = debug
+    # declared for --help; main() reads the flag from argv and the environment itself, since
+    # it must decide before the command runs (and after it failed)
+    del debug
 
 
 @app.command("log")
@@ -222,12 +223,7 @@ def _register_module(module: str) -> None:
         return
     # a command listed for --help earlier in this process gives way to the real one
     app.registered_commands = [c for c in app.registered_commands if c.callback is not _listed]
-    if module == "analysis.replay":
-        from analysis.replay import replay_command
-
-        app.command("replay")(replay_command)
-    else:
-        importlib.import_module(module).register(app)
+    importlib.import_module(module).register(app)
     _registered.add(module)
 
 
@@ -264,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
             app(args=argv)
         except Exception as exc:
             message, code = describe(exc)
-            if _options["debug"] or _debug_requested(argv):
+            if _debug_requested(argv):
                 traceback.print_exception(exc, file=sys.stderr)
                 _replay(native)
             err_console.print(Text.assemble(("error: ", "red"), one_line(message)), soft_wrap=True)
@@ -315,13 +311,13 @@ def _debug_requested(argv: list[str] | None) -> bool:
     return "--debug" in args or os.environ.get(DEBUG_ENV, "") not in ("", "0", "false")
 
 
-def one_line(message: str) -> str:
-    """A message as one line of at most :data:`ERROR_LINE_LIMIT` characters.
+def one_line(message: str, limit: int = ERROR_LINE_LIMIT) -> str:
+    """A message as one line of at most ``limit`` characters.
 
     >>> one_line("first\\nsecond   third")
     'first second third'
     """
-    return clip(" ".join(message.split()), ERROR_LINE_LIMIT)
+    return clip(" ".join(message.split()), limit)
 
 
 _OS_ERROR = re.compile(r"\(os error (\d+)\)")
@@ -336,20 +332,20 @@ def describe(exc: BaseException) -> tuple[str, int]:
     2
     """
     import yaml
-    from deltalake.exceptions import DeltaError, DeltaProtocolError
+    from deltalake.exceptions import DeltaError
 
     if isinstance(exc, TapecheckError):
         return str(exc), 2
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
         return f"{where}{exc.strerror or exc}{_hint(exc.errno)}", 2
-    if isinstance(exc, DeltaError | DeltaProtocolError):
+    if isinstance(exc, DeltaError):
         text = str(exc)
         code = _OS_ERROR.search(text)
         hint = _hint(int(code.group(1))) if code else ""
-        return f"the Delta store failed: {clip(' '.join(text.split()), 400)}{hint}", 2
+        return f"the Delta store failed: {one_line(text, 400)}{hint}", 2
     if isinstance(exc, yaml.YAMLError):
-        return f"not valid YAML: {clip(' '.join(str(exc).split()), 400)}", 2
+        return f"not valid YAML: {one_line(str(exc), 400)}", 2
     if isinstance(exc, RecursionError):
         return "input nested too deeply to process (recursion limit reached)", 2
     if isinstance(exc, OverflowError) or (

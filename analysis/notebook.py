@@ -40,7 +40,7 @@ import polars as pl
 from great_tables import GT
 
 from analysis.claims.charts import claim_chart
-from analysis.claims.context import Context
+from analysis.claims.context import Context, is_series
 from analysis.claims.engine import (
     ArticleResult,
     ClaimResult,
@@ -50,11 +50,12 @@ from analysis.claims.engine import (
 )
 from analysis.claims.loader import load_articles
 from analysis.claims.model import ArticleSpec, ClaimSpec
-from analysis.tables import VERDICT_COLORS, card, styled
+from analysis.tables import card, styled
 from analysis.tape import Tape
-from analysis.vintages import catalog_source, revisions
+from analysis.vintages import revisions, vintage_labels
 from store import EventLog
 from store.reference.calendar import session_bounds
+from store.reference.catalog import load_catalog
 from store.reference.clock import FAR_FUTURE
 
 __all__ = [
@@ -72,12 +73,9 @@ __all__ = [
 ]
 
 MAX_ROWS = 4_000
-COLORS = VERDICT_COLORS
 RENDERER_ENV = "TAPECHECK_ALTAIR_RENDERER"
 # the name of the point selection an explorable chart carries
 PICK = "pick"
-# series read as observations (FRED, French) rather than price bars
-OBSERVATION_PREFIXES = ("FRED:", "FF3", "FFME")
 
 
 def configure_altair() -> None:
@@ -147,8 +145,10 @@ def _period_day(period: pl.Expr) -> pl.Expr:
     )
 
 
-def _is_observation(series: str) -> bool:
-    return series.startswith(OBSERVATION_PREFIXES)
+def _change_unit(series: str) -> str:
+    """The unit of a change in ``series``: percentage points for a series kept in percent."""
+    spec = load_catalog().entry(series)
+    return "pp" if spec is not None and spec.unit == "percent" else ""
 
 
 # -- picking a point on a chart, and the events behind it -------------------------------------
@@ -224,24 +224,38 @@ class Explorer:
         return self.chart._repr_mimebundle_(include=include, exclude=exclude)
 
 
-def _day_values(chart: alt.TopLevelMixin) -> pl.DataFrame | None:
-    """Each legend role's value on each day a chart draws (``day`` and one column per role),
-    for the tooltip of the pick layer, which lies over the chart's own marks."""
-    rows = [
-        {"day": row["session"][:10], "what": str(row["what"]), "value": float(row["value"])}
+def _dated_rows(chart: alt.TopLevelMixin) -> list[dict[str, Any]]:
+    """The rows of a chart's inline datasets that carry a ``session`` (one ``to_dict``: it
+    validates and serialises the whole chart)."""
+    return [
+        row
         for data in chart.to_dict().get("datasets", {}).values()
         for row in data
-        if isinstance(row, dict)
-        and isinstance(row.get("session"), str)
-        and isinstance(row.get("value"), int | float)
-        and row.get("what") is not None
+        if isinstance(row, dict) and isinstance(row.get("session"), str)
     ]
-    if not rows:
+
+
+def _day_values(rows: list[dict[str, Any]]) -> pl.DataFrame | None:
+    """Each legend role's value on each day a chart draws (``day`` and one column per role),
+    for the tooltip of the pick layer, which lies over the chart's own marks."""
+    values = [
+        {"day": row["session"][:10], "what": str(row["what"]), "value": float(row["value"])}
+        for row in rows
+        if isinstance(row.get("value"), int | float) and row.get("what") is not None
+    ]
+    if not values:
         return None
-    return pl.DataFrame(rows).pivot("what", index="day", values="value", aggregate_function="last")
+    return pl.DataFrame(values).pivot(
+        "what", index="day", values="value", aggregate_function="last"
+    )
 
 
-def pick_sessions(chart: alt.TopLevelMixin, points: pl.DataFrame) -> alt.LayerChart | None:
+def pick_sessions(
+    chart: alt.TopLevelMixin,
+    points: pl.DataFrame,
+    *,
+    rows: list[dict[str, Any]] | None = None,
+) -> alt.LayerChart | None:
     """``chart`` with a layer that picks the session under a click (a band marks it).
 
     ``points`` has one row per session (``session`` as a date). Each session gets a
@@ -252,7 +266,8 @@ def pick_sessions(chart: alt.TopLevelMixin, points: pl.DataFrame) -> alt.LayerCh
     fields come out undefined.) The band's tooltip gives the session and each line's value on
     it, so tooltips keep working. The selection's field is ``day``, the session as
     ``YYYY-MM-DD`` text, so what Python receives does not depend on the browser's time zone.
-    Charts that are not layers (or have no sessions) cannot carry it: None.
+    Charts that are not layers (or have no sessions) cannot carry it: None. ``rows`` are the
+    chart's dated rows when the caller has them already.
     """
     if not isinstance(chart, alt.LayerChart) or points.height == 0:
         return None
@@ -271,7 +286,7 @@ def pick_sessions(chart: alt.TopLevelMixin, points: pl.DataFrame) -> alt.LayerCh
             .alias("band_to"),
         )
     )
-    values = _day_values(chart)
+    values = _day_values(_dated_rows(chart) if rows is None else rows)
     tooltip: list[Any] = [alt.Tooltip("day:N", title="session")]
     if values is not None:
         # the lines (a value on most days), not the few marked points
@@ -306,14 +321,9 @@ def pick_sessions(chart: alt.TopLevelMixin, points: pl.DataFrame) -> alt.LayerCh
     return layered
 
 
-def _chart_days(chart: alt.TopLevelMixin) -> tuple[dt.date, dt.date] | None:
-    """The first and last session a chart's data holds."""
-    days = [
-        row["session"][:10]
-        for rows in chart.to_dict().get("datasets", {}).values()
-        for row in rows
-        if isinstance(row, dict) and isinstance(row.get("session"), str)
-    ]
+def _chart_days(rows: list[dict[str, Any]]) -> tuple[dt.date, dt.date] | None:
+    """The first and last session of a chart's dated rows."""
+    days = [row["session"][:10] for row in rows]
     if not days:
         return None
     return dt.date.fromisoformat(min(days)), dt.date.fromisoformat(max(days))
@@ -334,14 +344,11 @@ EVENT_COLUMNS = {
 
 def _events(frame: pl.DataFrame) -> pl.DataFrame:
     """Events as the explorers list them (one schema for bars and observations)."""
-    vintages = [
-        (s.vintage if (s := catalog_source(src, ser)) is not None else None) or ""
-        for src, ser in zip(frame["source"], frame["series"], strict=True)
-    ]
+    vintages = vintage_labels(frame["source"], frame["series"]).fill_null("")
     return (
         frame.with_columns(
             pl.col("recorded_at").map_elements(_utc_text, return_dtype=pl.String),
-            pl.Series("vintage", vintages, dtype=pl.String),
+            vintages.alias("vintage"),
             pl.when(pl.col("read")).then(pl.lit("yes")).otherwise(pl.lit("")).alias("read"),
         )
         .select(list(EVENT_COLUMNS))
@@ -360,8 +367,8 @@ def events_behind(
     day, its month or its year).
     """
     frames = []
-    bars = [s for s in series if not _is_observation(s)]
-    obs = [s for s in series if _is_observation(s)]
+    bars = [s for s in series if not is_series(s)]
+    obs = [s for s in series if is_series(s)]
     if bars:
         facts = tape.facts(cut, event_type="PriceBar", entities=bars)
         facts = facts.filter(facts.session == day)
@@ -491,12 +498,13 @@ class CheckView:
         which one the check read, event ids, recording times and sources."""
         return events_behind(self.context.tape, list(self.result.series), day, self.cut_for(day))
 
-    def _sessions(self, chart: alt.TopLevelMixin) -> pl.DataFrame | None:
-        """The sessions (observation periods) the chart shows, one row each."""
-        days = _chart_days(chart)
+    def _sessions(self, rows: list[dict[str, Any]]) -> pl.DataFrame | None:
+        """The sessions (observation periods) a chart with these dated rows shows, one row
+        each."""
+        days = _chart_days(rows)
         if days is None:
             return None
-        main = next((s for s in self.result.series if not _is_observation(s)), None)
+        main = next((s for s in self.result.series if not is_series(s)), None)
         if main is not None:
             ctx = self.context
             frame = ctx.after_frame(main) if self.reads_now else ctx.closed_frame(main)
@@ -515,8 +523,9 @@ class CheckView:
         chart = self.chart()
         if chart is None:
             return None
-        sessions = self._sessions(chart)
-        picked = pick_sessions(chart, sessions) if sessions is not None else None
+        rows = _dated_rows(chart)
+        sessions = self._sessions(rows)
+        picked = pick_sessions(chart, sessions, rows=rows) if sessions is not None else None
         if picked is None:
             return chart
         return Explorer(
@@ -574,7 +583,7 @@ class ArticleView:
         counts: dict[str, int] = {}
         for claim in self.result.claims:
             for series in claim.series:
-                if not _is_observation(series):
+                if not is_series(series):
                     counts[series] = counts.get(series, 0) + 1
         return max(counts, key=lambda s: counts[s]) if counts else None
 
@@ -829,7 +838,7 @@ class TimeMachine:
 
 def _history(tape: Tape, symbol: str, period: str) -> pl.DataFrame:
     """Every version of ``symbol``'s fact at ``period`` (a session or a period), all feeds."""
-    key = f"1d/{period}" if not _is_observation(symbol) else period
+    key = f"1d/{period}" if not is_series(symbol) else period
     events = tape.log.scan(tape.version).filter(
         (pl.col("key") == key) & pl.col("stream").str.starts_with(f"{symbol}@")
     )
@@ -847,7 +856,7 @@ def _history(tape: Tape, symbol: str, period: str) -> pl.DataFrame:
         .collect()
     )
     # the version a reader sees now: the latest recorded of the feed the tape prefers
-    if _is_observation(symbol):
+    if is_series(symbol):
         now = tape.observations(FAR_FUTURE, series=[symbol])
         now = now.filter(now.period == period)
     else:
@@ -887,7 +896,7 @@ class Revisions:
         return (
             f"{self.frame.height:,} values of {self.prefix or 'every series'} revised: {between}. "
             f"Largest: {top['series']} {top['period']}, {top['before']} -> {top['after']} "
-            f"({top['change']:+.2f} {'pp' if top['series'].startswith(('FF', 'FRED')) else ''})."
+            f"({top['change']:+.2f} {_change_unit(top['series'])})."
         ).replace(" )", ")")
 
     def by_series(self) -> pl.DataFrame:
@@ -1073,7 +1082,7 @@ class Workbench:
         """``symbol`` (a price series, or an observation series such as ``FF3:SMB:M``) as
         known at ``known_at`` by a reader who saw what was recorded by ``recorded_by``, next to
         the series as known now."""
-        if _is_observation(symbol):
+        if is_series(symbol):
             then_t = self.tape.observations(known_at, recorded_by, series=[symbol])
             now_t = self.tape.observations(FAR_FUTURE, series=[symbol])
             key = pl.col("period")
@@ -1086,7 +1095,7 @@ class Workbench:
 
         def frame(table: Any) -> pl.DataFrame:
             raw = self.tape.run(table)
-            value = pl.col("value") if _is_observation(symbol) else pl.col("close")
+            value = pl.col("value") if is_series(symbol) else pl.col("close")
             return raw.select(
                 day.alias("session"),
                 key.alias("period"),

@@ -148,3 +148,8 @@ def _fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:,.4f}".rstrip("0").rstrip(".")
     return str(value)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``tapecheck replay`` to the ``tapecheck`` app."""
+    app.command("replay")(replay_command)

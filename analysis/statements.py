@@ -156,9 +156,10 @@ class Statements:
     def __init__(self, capacity: int = CAPACITY, *, stored: bool = True) -> None:
         self.capacity = capacity
         self.stored = stored
-        self._sql: OrderedDict[tuple[type, tuple[Any, ...]], str | None] = OrderedDict()
-        # where each statement loaded from disk came from
-        self._stored: dict[tuple[type, tuple[Any, ...]], Path] = {}
+        # per shape: its SQL (None: compiled the ordinary way) and the file that keeps it
+        self._sql: OrderedDict[tuple[type, tuple[Any, ...]], tuple[str | None, Path | None]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
         self.compiled = 0
         self.loaded = 0
@@ -198,8 +199,8 @@ class Statements:
 
     def _refuse(self, key: tuple[type, tuple[Any, ...]]) -> None:
         with self._lock:
-            self._sql[key] = None
-            stored = self._stored.pop(key, None)
+            _, stored = self._sql.get(key, (None, None))
+            self._sql[key] = (None, None)
         if stored is not None:
             # a stored statement the engine refuses (damaged, or written by other code) goes,
             # so that the next process compiles the shape again instead of refusing it too
@@ -223,7 +224,7 @@ class Statements:
         key = (type(con.compiler), bound.key)
         with self._lock:
             known = key in self._sql
-            template = self._sql.get(key)
+            template = self._sql[key][0] if known else None
             if known:
                 self._sql.move_to_end(key)
         if known and template is None:
@@ -239,11 +240,9 @@ class Statements:
             else:
                 self.loaded += 1
             with self._lock:
-                self._sql[key] = template
-                if stored is not None:
-                    self._stored[key] = stored
+                self._sql[key] = (template, stored)
                 while len(self._sql) > self.capacity:
-                    self._stored.pop(self._sql.popitem(last=False)[0], None)
+                    self._sql.popitem(last=False)
         else:
             self.reused += 1
         if template is None:

@@ -184,12 +184,11 @@ class Tape:
         if projected is not None:
             # already folded and kept by the store: a scan, filtered, is all a query needs
             return projected if entities is None else _of_entities(projected, entities)
-        if self.cache and entities is None:
+        if self.cache:
             if cut not in self._folds:
                 self._folds[cut] = self.keep(self._fold(cut, None))
-            return self._folds[cut]
-        if self.cache and entities is not None:
-            return _of_entities(self.fold(recorded_by), entities)
+            kept = self._folds[cut]
+            return kept if entities is None else _of_entities(kept, entities)
         return self._fold(cut, entities)
 
     def _fold(self, recorded_by: dt.datetime | None, entities: list[str] | None) -> ir.Table:

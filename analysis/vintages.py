@@ -29,7 +29,7 @@ Both read the log through the store's public read API (``scan``), at one version
 >>> from analysis.tape import Tape
 >>> tape = Tape(log)
 >>> now = tape.run(tape.observations(dt.datetime(2100, 1, 1, tzinfo=dt.UTC)))
->>> read = vintage_read(now, dt.datetime(2024, 7, 12, tzinfo=dt.UTC), log=log)
+>>> read = vintage_read(now, dt.datetime(2024, 7, 12, tzinfo=dt.UTC))
 >>> read.recorded_after_cut, read.sources()
 (True, ['french-factors:v202511.csv#sha256:bb'])
 """
@@ -47,7 +47,7 @@ from store import EventType
 from store.log import LogReads
 from store.reference.catalog import SourceSpec, load_catalog
 
-__all__ = ["VintageRead", "catalog_source", "revisions", "vintage_read"]
+__all__ = ["VintageRead", "catalog_source", "revisions", "vintage_labels", "vintage_read"]
 
 # ``store.ingest.run.source_label``: "<adapter>:<file name>#sha256:<16 hex>"
 _LABEL = re.compile(r"^(?P<adapter>[^:]+):(?P<name>.+)#sha256:(?P<sha>[0-9a-f]+)$")
@@ -79,7 +79,9 @@ def _observations(log: LogReads, version: int | None) -> pl.LazyFrame:
     )
 
 
-def _vintage_labels(sources: pl.Series, series: pl.Series) -> pl.Series:
+def vintage_labels(sources: pl.Series, series: pl.Series) -> pl.Series:
+    """The catalogued vintage each event's source file is (null: not a vintage), looked up
+    once per distinct (source, series)."""
     pairs = pl.DataFrame({"source": sources, "series": series}).unique()
     labels = {
         (s, ser): (spec.vintage if (spec := catalog_source(s, ser)) is not None else None)
@@ -153,8 +155,8 @@ def revisions(
         pl.col("source").alias("source_after"),
     )
     return out.with_columns(
-        _vintage_labels(out["source_before"], out["series"]).alias("vintage_before"),
-        _vintage_labels(out["source_after"], out["series"]).alias("vintage_after"),
+        vintage_labels(out["source_before"], out["series"]).alias("vintage_before"),
+        vintage_labels(out["source_after"], out["series"]).alias("vintage_after"),
     ).sort("series", "period")
 
 
@@ -211,38 +213,19 @@ class VintageRead:
         return "\n".join(lines)
 
 
-def vintage_read(
-    observations: pl.DataFrame,
-    cut: dt.datetime,
-    *,
-    log: LogReads,
-    version: int | None = None,
-) -> VintageRead:
+def vintage_read(observations: pl.DataFrame, cut: dt.datetime) -> VintageRead:
     """Which vintage each of ``observations`` was recorded with, and whether after ``cut``.
 
     Parameters
     ----------
     observations
         Rows read from the tape (``Tape.observations``): ``series, feed, period,
-        recorded_at``, and ``source`` (looked up in the log by fact and recording time when
-        a frame lacks it).
+        recorded_at, source``.
     cut
         The instant to compare with, e.g. the article's publication.
-    log, version
-        The log the observations were read from.
     """
     cut = cut.astimezone(dt.UTC)
-    keys = ["series", "feed", "period", "recorded_at"]
-    frame = observations.select(*keys, *(["source"] if "source" in observations.columns else []))
-    if "source" not in frame.columns:
-        found = (
-            _observations(log, version)
-            .select(*keys, "source")
-            .join(frame.lazy().select(keys).unique(), on=keys, how="semi")
-            .unique(subset=keys)
-            .collect()
-        )
-        frame = frame.join(found, on=keys, how="left")
+    frame = observations.select("series", "feed", "period", "recorded_at", "source")
     grouped = (
         frame.group_by("series", "feed", "source", "recorded_at")
         .agg(

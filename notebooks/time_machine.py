@@ -31,10 +31,11 @@ rate_known_at = "2026-01-31T00:00:00+00:00"
 # %%
 import datetime as dt
 
+import polars as pl
+
 from analysis.notebook import Workbench, configure_altair
 from analysis.sources import compare_sources
 from analysis.tables import styled
-from analysis.vintages import vintage_read
 from store.reference.clock import FAR_FUTURE
 
 configure_altair()
@@ -103,11 +104,9 @@ factor.explore(start=dt.date(2015, 1, 1))
 # 2025.
 
 # %%
-article_b = bench.article("B")
-annual = bench.tape.run(bench.tape.observations(article_b.result.known_at, series=["FF3:SMB:A"]))
-read = vintage_read(annual, article_b.result.known_at, log=bench.log, version=bench.tape.version)
-print(read.summary())
-styled(read.vintages, title="Vintages read by the small-cap premium at article B's cut")
+# the check's own evidence: what its evaluation read, not a second reading of the tape
+b09 = bench.check("B", "B09")
+styled(pl.DataFrame(b09.result.vintages), title="Vintages read by B09, the small-cap premium")
 
 # %% [markdown]
 # ## Learned later: the Fed's December 2025 cut

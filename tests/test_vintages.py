@@ -154,7 +154,7 @@ def test_vintage_read_says_which_release_a_check_read_and_if_after_the_cut(
     # vintage has annual rows, and it was released in 2025
     cut = dt.datetime(2024, 7, 12, 20, tzinfo=dt.UTC)
     annual = tape.run(tape.observations(cut, series=["FF3:SMB:A"]))
-    read = vintage_read(annual, cut, log=real_log)
+    read = vintage_read(annual, cut)
     assert read.recorded_after_cut and read.released_after_cut
     assert read.vintages["vintage"].to_list() == ["202412"]
     assert read.vintages["observations"].to_list() == [97]  # 1927..2023
@@ -162,7 +162,7 @@ def test_vintage_read_says_which_release_a_check_read_and_if_after_the_cut(
     # read now, monthly SMB comes from both vintages: the newer one for what it revised or
     # added, the older one for values it left unchanged
     monthly_now = tape.run(tape.observations(FAR_FUTURE, series=["FF3:SMB:M"]))
-    later = vintage_read(monthly_now, dt.datetime(2026, 2, 1, tzinfo=dt.UTC), log=real_log)
+    later = vintage_read(monthly_now, dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
     counts = dict(zip(later.vintages["vintage"], later.vintages["observations"], strict=True))
     new = monthly(data_dir / FF3_NEW, "FF3", FF3_CODES).query("series == 'FF3:SMB:M'")
     old = monthly(data_dir / FF3_OLD, "FF3", FF3_CODES).query("series == 'FF3:SMB:M'")

@@ -297,12 +297,7 @@ def _read_vintages(result: ClaimResult, claim: ClaimSpec, ctx: Context) -> None:
     frames = [f for s in revised if (f := ctx.observations_frame(s, now=now)).height]
     if not frames:
         return
-    read = vintage_read(
-        pl.concat(frames, how="vertical_relaxed"),
-        ctx.known_at,
-        log=ctx.tape.log,
-        version=ctx.tape.version,
-    )
+    read = vintage_read(pl.concat(frames, how="vertical_relaxed"), ctx.known_at)
     result.vintages = read.evidence()
     if now:
         return  # a forecast is scored on what came later by design
