@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -19,9 +19,15 @@ import ibis.expr.types as ir
 from analysis import signals as sg
 from analysis.claims import model as m
 from analysis.claims.dispatch import evaluates
-from analysis.claims.judging import accepts, describe, holds, level, percent, show
-from analysis.claims.reading import SLACK_DAYS, Reading, checked_close, missing_close
-from analysis.claims.timeref import NoSession
+from analysis.claims.judging import accepts, count, describe, holds, level, percent, show
+from analysis.claims.reading import (
+    SLACK_DAYS,
+    Reading,
+    checked_close,
+    missing_close,
+    session_dates,
+)
+from analysis.claims.timeref import SessionRef
 from analysis.claims.verdict import Component, Live, NotEnoughData, Outcome, Verdict
 from analysis.claims.windows import month_bounds, month_named, resolve_window
 from analysis.claims.wording import INF, Interval
@@ -33,13 +39,12 @@ __all__: list[str] = []  # evaluators are reached through analysis.claims.dispat
 # -- judging helpers ----------------------------------------------------------------------------
 
 
-def live_range(
-    r: Reading, live: Mapping[tuple[int, str], tuple[float, float, float]], i: int, symbol: str
-) -> tuple[float, float, float]:
-    rng = live.get((i, symbol))
-    if rng is None:
-        raise NotEnoughData(f"no bar of {symbol} for the session in progress", [symbol])
-    return rng
+def _above(r: Reading, i: int, symbol: str, field: Literal["close", "high"], mark: float) -> Live:
+    """The session in progress ends above ``mark``: its ``field`` (the close, or the high for
+    words that speak of the intraday high) is the measurement."""
+    return Live.level(
+        f"{symbol} {field}", symbol, r.live_bar(i, symbol), Interval(mark, INF, lo_open=True), field
+    )
 
 
 def _need_row(
@@ -92,14 +97,9 @@ def window_returns(
             got = [row["peak_session"] for (v, _), row in peaks.items() if v == i]
             spans[i] = (got[0] if got else bounds[i][0], r.day(i))
     else:
+        ends = session_dates(r.sessions_named(ending)) if ending is not None else None
         for i in r.views:
-            end = None
-            if ending is not None:
-                try:
-                    end = ending.resolve(r.view(i).cut)
-                except NoSession:
-                    end = dt.date.min
-            spans[i] = resolve_window(window, r.day(i), end)
+            spans[i] = resolve_window(window, r.day(i), ends(i) if ends is not None else None)
     table = r.with_params(
         closed,
         after=lambda i: spans[i][0],  # type: ignore[index]
@@ -165,7 +165,6 @@ def period_return(check: m.PeriodReturn, r: Reading) -> dict[int, Outcome]:
     sym, window = check.symbol, check.window
     rows, spans = window_returns(r, window, check.ending, [sym], adjusted=check.adjusted)
     coverage = r.coverage([sym], adjusted=check.adjusted)
-    live = r.live([sym]) if r.speaks_live else {}
     fmt = show(check)
 
     def judge(i: int) -> Outcome:
@@ -179,7 +178,7 @@ def period_return(check: m.PeriodReturn, r: Reading) -> dict[int, Outcome]:
                 f"{sym} return" if check.change != "fell" else f"{sym} fall",
                 sym,
                 lambda p: check.signed(p / base - 1),
-                live_range(r, live, i, sym),
+                r.live_bar(i, sym),
                 accepts(check, "about"),
             )
             out.summary = (
@@ -218,7 +217,6 @@ def _relative(
     ending = check.ending if isinstance(check, m.RelativeReturn) else None
     rows, spans = window_returns(r, check.window, ending, [a, b])
     coverage = r.coverage([a, b])
-    live = r.live([a, b]) if r.speaks_live else {}
     ratio = isinstance(check, m.ReturnRatio)
     fmt = (lambda x: f"{x:.2f}x") if ratio else percent
 
@@ -234,7 +232,7 @@ def _relative(
         rule_text = describe(check, default_rule, fmt)
         if _ends_live(r, spans, i):
             base_a, base_b = float(ra["base_close"]), float(rb["base_close"])
-            ranges = {a: live_range(r, live, i, a), b: live_range(r, live, i, b)}
+            ranges = {a: r.live_bar(i, a), b: r.live_bar(i, b)}
             out = Outcome(None, measured, rule_text, "", [a, b], show=fmt)
             out.live = Live(
                 lambda p: combine(p[a] / base_a - 1, p[b] / base_b - 1),
@@ -374,7 +372,6 @@ def record_count(check: m.RecordCount, r: Reading) -> dict[int, Outcome]:
     peaks = r.rows(sg.peak(closed, "close"))
     window_start = r.with_params(closed, end=lambda i: spans[i][0])
     before = r.rows(sg.peak(window_start, "close", end=ibis._.end))
-    live = r.live([sym]) if r.speaks_live else {}
 
     def judge(i: int) -> Outcome:
         prior = float(_need_row(peaks, i, f"no bars of {sym} known at {r.day(i)}", [sym])["peak"])
@@ -396,11 +393,11 @@ def record_count(check: m.RecordCount, r: Reading) -> dict[int, Outcome]:
             out = Outcome(
                 None,
                 measured,
-                describe(check, "exactly", _count),
+                describe(check, "exactly", count),
                 f"{n} record closes in {period} before the session; prior record close "
                 f"{level(prior)}",
                 [sym],
-                show=_count,
+                show=count,
             )
             # "on pace for its third record": the session's close would be a record, and the
             # third of the window; a session that is no record is on pace for none (0)
@@ -408,7 +405,7 @@ def record_count(check: m.RecordCount, r: Reading) -> dict[int, Outcome]:
                 "number of the session's record",
                 sym,
                 lambda p: n + 1 if p > prior else 0,
-                live_range(r, live, i, sym),
+                r.live_bar(i, sym),
                 accepts(check, "exactly"),
                 image="ends",
             )
@@ -416,7 +413,7 @@ def record_count(check: m.RecordCount, r: Reading) -> dict[int, Outcome]:
         return Outcome.judged(
             holds(check, "exactly", n),
             measured | {"records_this_year": n},
-            describe(check, "exactly", _count),
+            describe(check, "exactly", count),
             f"{n} record closes in {period} ({spans[i][0] + dt.timedelta(days=1)} to "
             f"{min(spans[i][1], r.day(i))})",
             [sym],
@@ -426,16 +423,11 @@ def record_count(check: m.RecordCount, r: Reading) -> dict[int, Outcome]:
     return r.each(judge)
 
 
-def _count(x: float) -> str:
-    return f"{x:.0f}"
-
-
 @evaluates(m.AllTimeHigh)
 def all_time_high(check: m.AllTimeHigh, r: Reading) -> dict[int, Outcome]:
     sym, field = check.symbol, check.field
     closed = r.closed([sym])
     peaks = r.rows(sg.peak(closed, field))
-    live = r.live([sym]) if r.speaks_live else {}
     within = max(check.within_sessions, 1)
     recent = r.rows(sg.trailing_return(r.with_params(closed, day=r.day), ibis._.day, within - 1))
     table = r.with_params(closed, start=lambda i: _recent_start(recent, i))
@@ -462,14 +454,7 @@ def all_time_high(check: m.AllTimeHigh, r: Reading) -> dict[int, Outcome]:
                 show=level,
             )
             # "a record high": the session's high beating the prior one; judge on the high
-            out.live = Live.single(
-                f"{sym} {what}",
-                sym,
-                lambda p: p,
-                live_range(r, live, i, sym),
-                Interval(prior, INF, lo_open=True),
-                judged_on="high" if field == "high" else "close",
-            )
+            out.live = _above(r, i, sym, field, prior)
             return out
         found = [str(d) for d in hits[i]["session"]]
         return Outcome(
@@ -496,23 +481,16 @@ def _recent_start(recent: Mapping[int, dict[str, Any]], i: int) -> dt.date:
 
 @evaluates(m.FirstAbove)
 def first_above(check: m.FirstAbove, r: Reading) -> dict[int, Outcome]:
-    from analysis.claims.on_session import sessions_named
-
     sym, field = check.symbol, check.field
     mark = check.value
     assert mark is not None
-    named = sessions_named(r, check.session)
-
-    def on(i: int) -> dt.date:
-        day = named[i]
-        return day if isinstance(day, dt.date) else dt.date.min
-
+    named = r.sessions_named(check.session)
+    on = session_dates(named)
     closed = r.with_params(r.closed([sym]), before=lambda i: on(i) - dt.timedelta(days=1), on=on)
     peaks = r.rows(sg.peak(closed, field, end=ibis._.before))
     signal = sg.first_close_above if field == "close" else sg.first_high_above
     firsts = r.rows(signal(closed, mark))
     bars = r.rows(sg.session_bar(closed, ibis._.on))
-    live = r.live([sym])
     rule_text = wording_rule("first_time").describe(mark, None, fmt=level)
     what = "high" if field == "high" else "close"
 
@@ -548,14 +526,7 @@ def first_above(check: m.FirstAbove, r: Reading) -> dict[int, Outcome]:
         if day == r.day(i) and r.view(i).in_progress:
             out = Outcome(None, evidence, rule_text, before, [sym], show=level)
             # "topped", "hit", "touched" a level speak of the intraday high: judge on the high
-            out.live = Live.single(
-                f"{sym} {what}",
-                sym,
-                lambda p: p,
-                live_range(r, live, i, sym),
-                Interval(mark, INF, lo_open=True),
-                judged_on="high" if field == "high" else "close",
-            )
+            out.live = _above(r, i, sym, field, mark)
             return out
         row = bars.get(i)
         if row is None or row[field] is None:
@@ -756,16 +727,17 @@ def target_vs_level(check: m.TargetVsLevel, r: Reading) -> dict[int, Outcome]:
     coverage = r.coverage([sym])
     if check.value is not None:
         # a claimed upside ("implies roughly 7% upside from Tuesday's close")
+        named = (
+            session_dates(r.sessions_named(check.reference))
+            if isinstance(check.reference, SessionRef)
+            else None
+        )
+
         def reference(i: int) -> dt.date:
+            if named is not None:
+                return named(i)
             day = r.day(i)
-            if check.reference == "previous_close":
-                return day - dt.timedelta(days=1)
-            if check.reference == "publication":
-                return day
-            try:
-                return check.reference.resolve(r.view(i).cut)
-            except NoSession:
-                return dt.date.min
+            return day - dt.timedelta(days=1) if check.reference == "previous_close" else day
 
         table = r.with_params(closed, reference=reference)
         rows = r.rows(sg.implied_upside(table, target, ibis._.reference))
@@ -801,13 +773,13 @@ def target_vs_level(check: m.TargetVsLevel, r: Reading) -> dict[int, Outcome]:
     level_rule = wording_rule(flip)
     rule_text = level_rule.describe(target, None, fmt=level).replace("measured", "level")
     levels = r.rows(sg.close_on_or_before(r.with_params(closed, day=r.day), ibis._.day))
-    live = r.live([sym]) if r.speaks_live else {}
 
     def judge(i: int) -> Outcome:
         out = Outcome(None, {"target": target}, rule_text, "", [sym], show=level)
-        if r.is_live(i) and (i, sym) in live:
-            out.live = Live.single(
-                f"{sym} level", sym, lambda p: p, live[(i, sym)], level_rule.interval(target, None)
+        # without a bar of the session in progress, the level is the last close
+        if r.is_live(i) and (i, sym) in r.live([sym]):
+            out.live = Live.level(
+                f"{sym} level", sym, r.live_bar(i, sym), level_rule.interval(target, None)
             )
             out.summary = f"target {level(target)} against {sym} during the session"
             return out
