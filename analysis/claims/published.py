@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, Literal
 
 import ibis
@@ -59,6 +60,9 @@ def _need_row(
 # -- returns ------------------------------------------------------------------------------------
 
 
+Spans = dict[int, tuple[dt.date, dt.date] | None]
+
+
 def window_returns(
     r: Reading,
     window: m.Window,
@@ -66,7 +70,7 @@ def window_returns(
     symbols: list[str],
     *,
     adjusted: bool = False,
-) -> tuple[dict[tuple[int, str], dict[str, Any]], dict[int, tuple[dt.date, dt.date] | None]]:
+) -> tuple[dict[tuple[int, str], dict[str, Any]], Spans]:
     """Each symbol's return over ``window`` in each view, from the signals.
 
     Returns rows keyed by ``(view, symbol)`` with ``base_session, base_close, end_session,
@@ -75,38 +79,56 @@ def window_returns(
     that session, so its base is one close later.
     """
     closed = r.closed(symbols, adjusted=adjusted)
-    rows: dict[tuple[int, str], dict[str, Any]] = {}
-    spans: dict[int, tuple[dt.date, dt.date] | None] = {}
+    spans = _window_spans(r, window, ending, closed)
+    return r.rows(_returns(r, window, closed, spans), by="symbol"), spans
+
+
+def _window_spans(
+    r: Reading, window: m.Window, ending: m.SessionRef | None, closed: ir.Table
+) -> Spans:
+    """Each view's ``(after, through)``; None for a window counted in sessions."""
     if window.kind == "sessions":
-        n = window.count or 1
-        lags: dict[int, list[int]] = {}
-        for i in r.views:
-            spans[i] = None
-            lags.setdefault(n - 1 if r.is_live(i) else n, []).append(i)
-        for lag, views in lags.items():
-            table = r.with_params(closed.filter(closed["view"].isin(views)), day=r.day)
-            rows |= r.rows(sg.trailing_return(table, ibis._.day, lag), by="symbol")
-        return rows, spans
+        return dict.fromkeys(r.views)
     if window.kind == "since_peak":
         # "since its November peak": from the highest close of the most recent November
         assert window.month is not None
         bounds = {i: month_bounds(*month_named(window.month, r.day(i))) for i in r.views}
         months = r.with_params(closed, start=lambda i: bounds[i][0], end=lambda i: bounds[i][1])
         peaks = r.rows(sg.peak(months, "close", start=ibis._.start, end=ibis._.end), by="symbol")
+        spans: Spans = {}
         for i in r.views:
             got = [row["peak_session"] for (v, _), row in peaks.items() if v == i]
             spans[i] = (got[0] if got else bounds[i][0], r.day(i))
-    else:
-        ends = session_dates(r.sessions_named(ending)) if ending is not None else None
+        return spans
+    ends = session_dates(r.sessions_named(ending)) if ending is not None else None
+    return {
+        i: resolve_window(window, r.day(i), ends(i) if ends is not None else None) for i in r.views
+    }
+
+
+def _returns(r: Reading, window: m.Window, closed: ir.Table, spans: Spans) -> ir.Table:
+    """The :func:`~analysis.signals.period_return` table of ``closed`` over each view's span
+    (for a window counted in sessions, the trailing return up to the last close)."""
+    if window.kind == "sessions":
+        n = window.count or 1
+        lags: dict[int, list[int]] = {}
         for i in r.views:
-            spans[i] = resolve_window(window, r.day(i), ends(i) if ends is not None else None)
+            lags.setdefault(n - 1 if r.is_live(i) else n, []).append(i)
+        parts = [
+            sg.trailing_return(
+                r.with_params(closed.filter(closed["view"].isin(views)), day=r.day),
+                ibis._.day,
+                lag,
+            )
+            for lag, views in lags.items()
+        ]
+        return ibis.union(*parts) if len(parts) > 1 else parts[0]
     table = r.with_params(
         closed,
         after=lambda i: spans[i][0],  # type: ignore[index]
         through=lambda i: spans[i][1],  # type: ignore[index]
     )
-    rows = r.rows(sg.period_return(table, ibis._.after, ibis._.through), by="symbol")
-    return rows, spans
+    return sg.period_return(table, ibis._.after, ibis._.through)
 
 
 def _base(
@@ -839,30 +861,28 @@ def rate_cycle(check: m.RateCycle, r: Reading) -> dict[int, Outcome]:
 def sector_leaders(check: m.SectorLeaders, r: Reading) -> dict[int, Outcome]:
     bench = check.benchmark
     members = list(dict.fromkeys(s for group in check.groups.values() for s in group))
+    # the groups are judged on closed sessions: a window counted in sessions ends at the last
+    # close before publication, for the index and the members alike
+    r = replace(r, speaks_live=False)
     bench_rows, spans = window_returns(r, check.window, None, [bench])
-    stock_rows, _ = window_returns(r, check.window, None, members, adjusted=True)
     coverage = r.coverage([bench])
-    fresh = {key: row for key, row in stock_rows.items() if _fresh(row, spans[key[0]])}
-    closed = r.closed(members, adjusted=True)
-    table = r.with_params(
-        closed,
-        after=lambda i: spans[i][0],  # type: ignore[index]
-        through=lambda i: spans[i][1],  # type: ignore[index]
-    )
-    returns = sg.period_return(table, ibis._.after, ibis._.through)
+    returns = _returns(r, check.window, r.closed(members, adjusted=True), spans)
+    slack = dt.timedelta(days=SLACK_DAYS)
     returns = r.with_params(
         returns,
-        after=lambda i: spans[i][0] - dt.timedelta(days=SLACK_DAYS),  # type: ignore[index]
-        through=lambda i: spans[i][1] - dt.timedelta(days=SLACK_DAYS),  # type: ignore[index]
+        after=lambda i: spans[i][0] - slack if spans[i] else dt.date.min,  # type: ignore[index]
+        through=lambda i: (spans[i] or (r.day(i), r.day(i)))[1] - slack,
     )
-    # a member whose prices stop (or start) more than a week off the window has no return
+    # a member whose prices stop (or start) more than a week off the window has no return,
+    # nor one with fewer sessions than a window counted in sessions (no base session)
     returns = returns.filter(
         returns.base_session >= returns.after, returns.end_session >= returns.through
     )
+    fresh = r.rows(returns, by="symbol")
     medians = r.rows(sg.group_medians(returns, check.groups), by="group")
 
     def judge(i: int) -> Outcome:
-        row = _base(r, bench_rows, spans, coverage, i, bench, None)
+        row = _base(r, bench_rows, spans, coverage, i, bench, check.window.count)
         end = _end(bench_rows, spans, coverage, i, bench)
         bench_return = float(end["period_return"])
         per_stock = {s: float(fresh[(i, s)]["period_return"]) for s in members if (i, s) in fresh}
@@ -947,14 +967,6 @@ def _leaders_verdict(
 def _points(x: float) -> str:
     """Percentage points, as factor series are published."""
     return f"{x:.2f} pp"
-
-
-def _fresh(row: Mapping[str, Any], span: tuple[dt.date, dt.date] | None) -> bool:
-    if span is None:
-        return row["base_close"] is not None
-    return (span[0] - row["base_session"]).days <= SLACK_DAYS and (
-        span[1] - row["end_session"]
-    ).days <= SLACK_DAYS
 
 
 @evaluates(m.FactorPremium)
