@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import oracles as o
+import pandas as pd
 import pytest
 from claim_oracles import BY_FEED, CUTS, NED, ORACLES, Expect, expected
 
@@ -142,6 +143,59 @@ def test_a06_c14_group_median_returns_against_the_index(claims, data):
     assert claims["C14"].missing[0] == "clean energy"
     assert "3 of 4 groups have data; no data for clean energy" in claims["C14"].summary
     assert "could change the verdict" in claims["C14"].summary
+
+
+LEADERS_IN_SESSIONS = """\
+id: L
+source_file: 000_77974f9479d0f05e.txt
+title: groups over a window counted in sessions
+published: {date: 2025-10-06, basis: given, time: "14:00:00"}
+claims:
+  - {id: L01, kind: as_published, says: the groups led over the last 21 sessions,
+     check: {predicate: sector_leaders, benchmark: ^RUT, window: "sessions:21",
+             groups: {rare-earth miners: [MP], small nuclear: [OKLO, SMR]}}}
+"""
+
+
+def test_group_medians_over_a_window_counted_in_sessions(tmp_path, data):
+    """The index and each member over their last 21 closed sessions at the cut (a window
+    without dates: every member's trailing return, none refused for a missing span)."""
+    import claim_oracles as co
+
+    from analysis.claims.commands import run_verify
+    from store import EventLog
+    from store.ingest.run import ingest_catalog
+
+    groups = {"rare-earth miners": ["MP"], "small nuclear": ["OKLO", "SMR"]}
+    log = EventLog.open(tmp_path / "s", create=True)
+    ingest_catalog(log, data, series=["^RUT", "MP", "OKLO", "SMR"])
+    spec = tmp_path / "l.yaml"
+    spec.write_text(LEADERS_IN_SESSIONS)
+    (result,) = run_verify(log, [str(spec)], charts=False)[0].claims
+
+    cut, window = co.A, "sessions:21"
+    bench = co.move(cut.closed(co.bars_of(data, "^RUT")), cut, "^RUT", window, False)
+    returns = {}
+    for sym in ("MP", "OKLO", "SMR"):
+        try:
+            returns[sym] = co.move(cut.closed(o.adjusted(data, sym)), cut, sym, window, False).value
+        except co.Abstain:
+            continue
+    medians = {g: float(pd.Series([returns[s] for s in ms]).median()) for g, ms in groups.items()}
+    leading = all(v > bench.value for v in medians.values())
+    assert result.verdict == ("supported" if leading else "refuted"), result.summary
+    same(
+        result.measured,
+        {
+            "benchmark_return": bench.value,
+            "stock_returns": returns,
+            "group_median_returns": medians,
+            "base_session": co.iso(bench.base_session),
+            "end_session": co.iso(bench.end_session),
+        },
+        "L01",
+    )
+    assert len(returns) == 3
 
 
 def test_a07_b01_b10_d07_relative_returns(claims, data):

@@ -22,6 +22,7 @@ import altair as alt
 import polars as pl
 import vl_convert as vlc
 
+from analysis import signals as sg
 from analysis.claims import model as m
 from analysis.claims.context import Context
 from analysis.claims.engine import ClaimResult
@@ -262,7 +263,7 @@ def _span(
 
 def _layers(
     claim: ClaimSpec, check: Any, result: ClaimResult, ctx: Context
-) -> tuple[list[alt.Chart], Legend, int]:
+) -> tuple[list[alt.Chart], Legend]:
     legend = Legend()
     start, end, now = _span(claim, check, result, ctx)
     legend.span = (end - start).days
@@ -281,7 +282,7 @@ def _layers(
     symbol = result.series[0]
     prices = _prices(ctx, symbol, start, end, now=now)
     if prices.height == 0:
-        return [], legend, 0
+        return [], legend
     layers: list[alt.Chart] = []
     if prices["high"].null_count() < prices.height:
         layers.append(_band(prices.drop_nulls(["low", "high"]), "session's range", legend))
@@ -367,8 +368,7 @@ def _layers(
         found = _dated(result, prices, key)
         if found.height:
             layers.append(_points(found, key.replace("_", " "), legend, y="close", size=110))
-    span = (end - start).days
-    return layers, legend, span
+    return layers, legend
 
 
 def _rebased(frame: pl.DataFrame, at: dt.date) -> pl.DataFrame:
@@ -387,7 +387,7 @@ def _relative(
     start: dt.date,
     end: dt.date,
     now: bool,
-) -> tuple[list[alt.Chart], Legend, int]:
+) -> tuple[list[alt.Chart], Legend]:
     measured = result.measured
     layers = []
     for symbol in (check.a, check.b):
@@ -403,7 +403,7 @@ def _relative(
         layers.append(_line(rebased, f"{symbol}, rebased to 100 on {base}", legend))
     if layers:
         layers.append(_rule(100.0, "level at the start", legend))
-    return layers, legend, (end - start).days
+    return layers, legend
 
 
 def _groups(
@@ -413,7 +413,7 @@ def _groups(
     legend: Legend,
     start: dt.date,
     end: dt.date,
-) -> tuple[list[alt.Chart], Legend, int]:
+) -> tuple[list[alt.Chart], Legend]:
     base = (
         next((_date(v) for k, v in result.measured.items() if k.endswith("base_session")), None)
         or start
@@ -434,7 +434,7 @@ def _groups(
         layers.append(_line(median, f"{name}, median of {len(paths)}", legend))
     if layers:
         layers.append(_rule(100.0, f"level on {base}", legend))
-    return layers, legend, (end - start).days
+    return layers, legend
 
 
 def _lists(
@@ -444,7 +444,7 @@ def _lists(
     legend: Legend,
     start: dt.date,
     end: dt.date,
-) -> tuple[list[alt.Chart], Legend, int]:
+) -> tuple[list[alt.Chart], Legend]:
     layers = []
     for side, members in (("adds", check.adds), ("removals", check.removes)):
         paths = []
@@ -459,18 +459,18 @@ def _lists(
             layers.append(_line(mean, f"{side} ({', '.join(members)}), mean", legend))
     if layers:
         layers.append(_rule(100.0, "level at the call", legend))
-    return layers, legend, (end - ctx.day).days + 30
+    return layers, legend
 
 
 def _factor(
     check: m.FactorPremium, result: ClaimResult, ctx: Context, legend: Legend
-) -> tuple[list[alt.Chart], Legend, int]:
+) -> tuple[list[alt.Chart], Legend]:
     obs = ctx.observations_frame(check.series)
     years = obs.with_columns(pl.col("period").cast(pl.Int64, strict=False).alias("year")).filter(
         pl.col("year").is_between(check.first_year, check.last_year)
     )
     if years.height == 0:
-        return [], legend, 0
+        return [], legend
     data = years.select(pl.date(pl.col("year"), 7, 1).alias("session"), "value").with_columns(
         pl.lit(legend.add(f"{check.series} by year")).alias("what")
     )
@@ -504,7 +504,7 @@ def _factor(
         value = _float(result.measured.get(key))
         if value is not None:
             layers.append(_rule(value, f"{name} {value:.2f}", legend, dash=key.startswith("a")))
-    return layers, legend, (last - first).days
+    return layers, legend
 
 
 def _series(
@@ -515,7 +515,7 @@ def _series(
     start: dt.date,
     end: dt.date,
     now: bool,
-) -> tuple[list[alt.Chart], Legend, int]:
+) -> tuple[list[alt.Chart], Legend]:
     series = result.series[0]
     obs = ctx.observations_frame(series, now=now)
     obs = obs.filter(pl.col("period").str.len_chars() >= 10).with_columns(
@@ -524,7 +524,7 @@ def _series(
     begin = start - dt.timedelta(days=365)
     obs = obs.filter(pl.col("session").is_between(begin, end)).drop_nulls("session")
     if obs.height == 0:
-        return [], legend, 0
+        return [], legend
     data = obs.select("session", "value").with_columns(pl.lit(legend.add(series)).alias("what"))
     legend.span = (end - begin).days
     line = (
@@ -539,48 +539,30 @@ def _series(
     layers = [line]
     if check.value is not None and not isinstance(check, m.RateCycle | m.FedCuts):
         layers.append(_rule(float(check.value), "claimed level", legend))
-    return layers, legend, (end - begin).days
+    return layers, legend
 
 
 def _stretch(
     check: m.LongestUnderperformance, result: ClaimResult, ctx: Context, legend: Legend
-) -> tuple[list[alt.Chart], Legend, int]:
+) -> tuple[list[alt.Chart], Legend]:
     measured = result.measured
     judged = str(measured.get("judged_on", ""))
     readings = measured.get("readings")
     reading = readings.get(judged, {}) if isinstance(readings, dict) else {}
+    # the line the verdict was judged on, from the same signals the evaluator ran
     if check.history is not None and judged.startswith(check.history.a):
-        a, b = (
-            ctx.observations_frame(s).filter(pl.col("period").str.len_chars() == 7)
-            for s in (check.history.a, check.history.b)
-        )
-        joined = (
-            a.select("period", va="value")
-            .join(b.select("period", vb="value"), on="period")
-            .sort("period")
-        )
-        line = joined.select(
-            pl.col("period").str.to_date("%Y-%m").alias("session"),
-            ((1 + pl.col("va") / 100).log().cum_sum() - (1 + pl.col("vb") / 100).log().cum_sum())
-            .exp()
-            .alias("value"),
-        )
+        h = check.history
+        obs = ctx.observations([h.a, h.b])
+        a, b = (sg.growth_from_returns(obs, s) for s in (h.a, h.b))
+        rs = sg.relative_strength(a, b)
     else:
-        closes = []
-        for symbol in (check.a, check.b):
-            frame = ctx.closed_frame(symbol).select("session", "close").sort("session")
-            month_end = (
-                frame.group_by(pl.col("session").dt.truncate("1mo").alias("month"))
-                .agg(pl.all().last())
-                .sort("month")
-            )
-            closes.append(month_end.select("session", pl.col("close").alias(symbol)))
-        both = closes[0].join(closes[1], on="session").sort("session")
-        line = both.select("session", (pl.col(check.a) / pl.col(check.b)).alias("value"))
+        rs = sg.relative_strength(
+            sg.month_end_closes(ctx.closed(check.a)), sg.month_end_closes(ctx.closed(check.b))
+        )
+    line = ctx.tape.run(rs.select("session", "peak", value=rs.ratio)).sort("session")
     if line.height == 0:
-        return [], legend, 0
+        return [], legend
     legend.span = (line["session"][-1] - line["session"][0]).days
-    line = line.with_columns(pl.col("value").cum_max().alias("peak"))
     layers = [
         _line(line, f"relative strength ({judged or check.a + '/' + check.b})", legend),
         _line(line, "its running peak", legend, y="peak", dash=True),
@@ -600,7 +582,7 @@ def _stretch(
                     low, top, begin, stop, f"{what}: {months} months from {begin}", legend
                 )
             )
-    return layers, legend, (line["session"][-1] - line["session"][0]).days
+    return layers, legend
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -608,9 +590,9 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def _finish(
-    built: tuple[list[alt.Chart], Legend, int], claim: ClaimSpec, result: ClaimResult, ctx: Context
+    built: tuple[list[alt.Chart], Legend], claim: ClaimSpec, result: ClaimResult, ctx: Context
 ) -> alt.LayerChart | None:
-    layers, legend, _span_days = built
+    layers, legend = built
     if not layers:
         return None
     publication = pl.DataFrame({"session": [ctx.day], "what": [legend.add("publication")]})

@@ -182,6 +182,11 @@ class Context:
         frame = self.tape.run(self._first_view(self.panel.live(), "symbol", symbol))
         return frame.row(0, named=True) if frame.height else None
 
+    def observations(self, series: Sequence[str], *, now: bool = False) -> ir.Table:
+        """Observations of ``series`` at the cut (or as known now)."""
+        obs = self.panel.observations(now=now)
+        return obs.filter(obs["view"] == 0, obs["series"].isin(list(series)))
+
     def observations_frame(self, series: str, *, now: bool = False) -> pl.DataFrame:
         """Observations of ``series`` at the cut (or as known now), by period."""
         obs = self._first_view(self.panel.observations(now=now), "series", series)

@@ -9,7 +9,7 @@ from analysis.claims import model as m
 from analysis.claims.wording import Interval
 from analysis.claims.wording import rule as wording_rule
 
-__all__ = ["accepts", "describe", "holds", "level", "percent", "show"]
+__all__ = ["accepts", "count", "describe", "holds", "level", "percent", "show"]
 
 
 def _unit(check: m._Check) -> float | None:
@@ -25,6 +25,11 @@ def percent(x: float) -> str:
 def level(x: float) -> str:
     """An index or price level: 2,501.92."""
     return f"{x:,.2f}"
+
+
+def count(x: float) -> str:
+    """A number of sessions, records or ranks: 3."""
+    return f"{x:.0f}"
 
 
 def show(check: m._Check, default: Callable[[float], str] = percent) -> Callable[[float], str]:

@@ -10,7 +10,6 @@ exactly, like every statement about a session as it unfolds.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import ibis
@@ -18,25 +17,14 @@ import ibis
 from analysis import signals as sg
 from analysis.claims import model as m
 from analysis.claims.dispatch import evaluates
-from analysis.claims.judging import accepts, describe, level, percent, show
-from analysis.claims.reading import SLACK_DAYS, Reading
+from analysis.claims.judging import accepts, count, describe, level, percent, show
+from analysis.claims.reading import SLACK_DAYS, Reading, session_dates
 from analysis.claims.timeref import NoSession
 from analysis.claims.verdict import Live, NotEnoughData, Outcome
 from analysis.claims.windows import resolve_window
 from analysis.claims.wording import INF, Interval
 
 __all__: list[str] = []  # evaluators are reached through analysis.claims.dispatch
-
-
-def sessions_named(r: Reading, ref: m.SessionRef) -> dict[int, dt.date | NoSession]:
-    """The session ``ref`` names in each view (or why it names none)."""
-    out: dict[int, dt.date | NoSession] = {}
-    for i in r.views:
-        try:
-            out[i] = ref.resolve(r.view(i).cut)
-        except NoSession as exc:
-            out[i] = exc
-    return out
 
 
 def _day(named: dict[int, dt.date | NoSession], i: int, symbol: str) -> dt.date:
@@ -48,17 +36,6 @@ def _day(named: dict[int, dt.date | NoSession], i: int, symbol: str) -> dt.date:
 
 def _is_live(r: Reading, named: dict[int, dt.date | NoSession], i: int) -> bool:
     return named[i] == r.day(i) and r.view(i).in_progress
-
-
-def _param(named: dict[int, dt.date | NoSession]) -> Callable[[int], dt.date]:
-    return lambda i: named[i] if isinstance(named[i], dt.date) else dt.date.min  # type: ignore[return-value]
-
-
-def _live_bar(r: Reading, i: int, symbol: str) -> tuple[float, float, float]:
-    got = r.live([symbol]).get((i, symbol))
-    if got is None:
-        raise NotEnoughData(f"no bar of {symbol} for the session in progress", [symbol])
-    return got
 
 
 def _closed_session(
@@ -73,9 +50,9 @@ def _closed_session(
 @evaluates(m.SessionMove)
 def session_move(check: m.SessionMove, r: Reading) -> dict[int, Outcome]:
     sym = check.symbol
-    named = sessions_named(r, check.session)
+    named = r.sessions_named(check.session)
     closed = r.closed([sym])
-    bars = r.rows(sg.session_bar(r.with_params(closed, on=_param(named)), ibis._.on))
+    bars = r.rows(sg.session_bar(r.with_params(closed, on=session_dates(named)), ibis._.on))
     last = r.rows(sg.close_on_or_before(r.with_params(closed, day=r.day), ibis._.day))
     fmt = show(check)
     rule_text = describe(check, "about")
@@ -94,7 +71,7 @@ def session_move(check: m.SessionMove, r: Reading) -> dict[int, Outcome]:
                 f"{sym} move on {day}",
                 sym,
                 lambda p: check.signed(p / base - 1),
-                _live_bar(r, i, sym),
+                r.live_bar(i, sym),
                 accepts(check, "about"),
             )
             out.summary = f"{sym} on {day} ({check.session.text}) from {level(base)}"
@@ -123,22 +100,17 @@ def session_move(check: m.SessionMove, r: Reading) -> dict[int, Outcome]:
 @evaluates(m.CloseLevel)
 def close_level(check: m.CloseLevel, r: Reading) -> dict[int, Outcome]:
     sym, field = check.symbol, check.field
-    named = sessions_named(r, check.session)
+    named = r.sessions_named(check.session)
     closed = r.closed([sym])
-    bars = r.rows(sg.session_bar(r.with_params(closed, on=_param(named)), ibis._.on))
+    bars = r.rows(sg.session_bar(r.with_params(closed, on=session_dates(named)), ibis._.on))
     rule_text = describe(check, "about", level)
 
     def judge(i: int) -> Outcome:
         day = _day(named, i, sym)
         if _is_live(r, named, i):
             out = Outcome(None, {"session": str(day)}, rule_text, "", [sym], show=level)
-            out.live = Live.single(
-                f"{sym} {field}",
-                sym,
-                lambda p: p,
-                _live_bar(r, i, sym),
-                accepts(check, "about"),
-                judged_on=field,
+            out.live = Live.level(
+                f"{sym} {field}", sym, r.live_bar(i, sym), accepts(check, "about"), field
             )
             out.summary = f"{sym} on {day} ({check.session.text})"
             return out
@@ -161,7 +133,7 @@ def close_level(check: m.CloseLevel, r: Reading) -> dict[int, Outcome]:
 @evaluates(m.SessionRank)
 def session_rank(check: m.SessionRank, r: Reading) -> dict[int, Outcome]:
     sym = check.symbol
-    named = sessions_named(r, check.session)
+    named = r.sessions_named(check.session)
     spans = {i: resolve_window(check.among, r.day(i)) for i in r.views}
     closed = r.closed([sym])
     table = r.with_params(
@@ -182,7 +154,7 @@ def session_rank(check: m.SessionRank, r: Reading) -> dict[int, Outcome]:
     def judge(i: int) -> Outcome:
         day = _day(named, i, sym)
         frame = moves[i]
-        rule_text = describe(check, "exactly", _count)
+        rule_text = describe(check, "exactly", count)
         window = f"{check.among.describe()} ({spans[i][0] + dt.timedelta(days=1)} to {day})"
         if _is_live(r, named, i):
             prev = last.get(i)
@@ -196,13 +168,13 @@ def session_rank(check: m.SessionRank, r: Reading) -> dict[int, Outcome]:
                 rule_text,
                 "",
                 [sym],
-                show=_count,
+                show=count,
             )
             out.live = Live.single(
                 f"rank of the {what}",
                 sym,
                 lambda p: rank_among(others, p / base - 1),
-                _live_bar(r, i, sym),
+                r.live_bar(i, sym),
                 accepts(check, "exactly"),
                 image="integers",
             )
@@ -226,16 +198,12 @@ def session_rank(check: m.SessionRank, r: Reading) -> dict[int, Outcome]:
     return r.each(judge)
 
 
-def _count(x: float) -> str:
-    return f"{x:.0f}"
-
-
 @evaluates(m.MovingAverageState)
 def ma_state(check: m.MovingAverageState, r: Reading) -> dict[int, Outcome]:
     sym, n = check.symbol, check.sessions
-    named = sessions_named(r, check.session)
+    named = r.sessions_named(check.session)
     closed = r.closed([sym])
-    at = r.with_params(sg.moving_average(closed, n), on=_param(named))
+    at = r.with_params(sg.moving_average(closed, n), on=session_dates(named))
     rows = r.rows(at.filter(at.session == at.on))
     before = r.with_params(sg.moving_average(closed, n - 1), day=r.day)
     tail = (
@@ -263,7 +231,7 @@ def ma_state(check: m.MovingAverageState, r: Reading) -> dict[int, Outcome]:
                 f"{sym} against its {n}-session average",
                 sym,
                 lambda p: p / ((total + p) / n) - 1,
-                _live_bar(r, i, sym),
+                r.live_bar(i, sym),
                 wanted,
             )
             out.summary = f"{sym} on {day} against its {n}-session average"
@@ -288,7 +256,7 @@ def ma_state(check: m.MovingAverageState, r: Reading) -> dict[int, Outcome]:
 @evaluates(m.FromExtreme)
 def from_extreme(check: m.FromExtreme, r: Reading) -> dict[int, Outcome]:
     sym = check.symbol
-    named = sessions_named(r, check.session)
+    named = r.sessions_named(check.session)
     closed = r.closed([sym])
     of = check.of
     spans = {i: resolve_window(of, r.day(i)) if of is not None else None for i in r.views}
@@ -302,7 +270,7 @@ def from_extreme(check: m.FromExtreme, r: Reading) -> dict[int, Outcome]:
         stop = day if isinstance(day, dt.date) else dt.date.min
         return min(span[1], stop) if span is not None else stop
 
-    table = r.with_params(closed, start=start, end=end, on=_param(named))
+    table = r.with_params(closed, start=start, end=end, on=session_dates(named))
     signal = sg.peak if check.extreme == "peak" else sg.trough
     extremes = r.rows(signal(table, "close", start=ibis._.start, end=ibis._.end))
     bars = r.rows(sg.session_bar(table, ibis._.on))
@@ -332,7 +300,7 @@ def from_extreme(check: m.FromExtreme, r: Reading) -> dict[int, Outcome]:
                 f"{sym} from {where}",
                 sym,
                 lambda p: check.signed(p / (max(value, p) if peak else min(value, p)) - 1),
-                _live_bar(r, i, sym),
+                r.live_bar(i, sym),
                 accepts(check, "about"),
             )
             out.summary = f"{sym} on {day} against {where}, {level(value)} on {when}"
@@ -358,31 +326,31 @@ def from_extreme(check: m.FromExtreme, r: Reading) -> dict[int, Outcome]:
 @evaluates(m.Streak)
 def streak(check: m.Streak, r: Reading) -> dict[int, Outcome]:
     sym = check.symbol
-    named = sessions_named(r, check.session)
+    named = r.sessions_named(check.session)
     closed = r.closed([sym])
-    runs = r.rows(sg.streak(r.with_params(closed, on=_param(named)), ibis._.on))
-    before = r.rows(sg.streak(r.with_params(closed, day=r.day), ibis._.day))
+    runs = r.rows(sg.streak(r.with_params(closed, on=session_dates(named)), ibis._.on))
     last = r.rows(sg.close_on_or_before(r.with_params(closed, day=r.day), ibis._.day))
     up = check.direction == "up"
-    rule_text = describe(check, "exactly", _count)
+    rule_text = describe(check, "exactly", count)
     what = "gains" if up else "losses"
 
     def judge(i: int) -> Outcome:
         day = _day(named, i, sym)
         if _is_live(r, named, i):
-            prior, prev = before.get(i), last.get(i)
+            # the named session is the publication day: its run so far is the closed tape's
+            prior, prev = runs.get(i), last.get(i)
             if prior is None or prev is None:
                 raise NotEnoughData(f"no closes of {sym} before {day}", [sym])
             run = int(prior["length"]) if prior["direction"] == check.direction else 0
             base = float(prev["close"])
             out = Outcome(
-                None, {"session": str(day), "run_before": run}, rule_text, "", [sym], show=_count
+                None, {"session": str(day), "run_before": run}, rule_text, "", [sym], show=count
             )
             out.live = Live.single(
                 f"straight {what}",
                 sym,
                 lambda p: run + 1 if (p > base if up else p < base) else 0,
-                _live_bar(r, i, sym),
+                r.live_bar(i, sym),
                 accepts(check, "exactly"),
                 image="ends",
             )
@@ -405,8 +373,8 @@ def streak(check: m.Streak, r: Reading) -> dict[int, Outcome]:
 
 @evaluates(m.SeriesLevel)
 def series_level(check: m.SeriesLevel, r: Reading) -> dict[int, Outcome]:
-    named = sessions_named(r, check.session)
-    obs = r.with_params(r.observations([check.series]), on=_param(named))
+    named = r.sessions_named(check.session)
+    obs = r.with_params(r.observations([check.series]), on=session_dates(named))
     rows = r.rows(sg.observation_on_or_before(obs, check.series, ibis._.on))
     fmt = show(check, lambda x: f"{x:.2f}")
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -19,9 +20,15 @@ import ibis.expr.types as ir
 from analysis import signals as sg
 from analysis.claims import model as m
 from analysis.claims.dispatch import evaluates
-from analysis.claims.judging import accepts, describe, holds, level, percent, show
-from analysis.claims.reading import SLACK_DAYS, Reading, checked_close, missing_close
-from analysis.claims.timeref import NoSession
+from analysis.claims.judging import accepts, count, describe, holds, level, percent, show
+from analysis.claims.reading import (
+    SLACK_DAYS,
+    Reading,
+    checked_close,
+    missing_close,
+    session_dates,
+)
+from analysis.claims.timeref import SessionRef
 from analysis.claims.verdict import Component, Live, NotEnoughData, Outcome, Verdict
 from analysis.claims.windows import month_bounds, month_named, resolve_window
 from analysis.claims.wording import INF, Interval
@@ -33,13 +40,12 @@ __all__: list[str] = []  # evaluators are reached through analysis.claims.dispat
 # -- judging helpers ----------------------------------------------------------------------------
 
 
-def live_range(
-    r: Reading, live: Mapping[tuple[int, str], tuple[float, float, float]], i: int, symbol: str
-) -> tuple[float, float, float]:
-    rng = live.get((i, symbol))
-    if rng is None:
-        raise NotEnoughData(f"no bar of {symbol} for the session in progress", [symbol])
-    return rng
+def _above(r: Reading, i: int, symbol: str, field: Literal["close", "high"], mark: float) -> Live:
+    """The session in progress ends above ``mark``: its ``field`` (the close, or the high for
+    words that speak of the intraday high) is the measurement."""
+    return Live.level(
+        f"{symbol} {field}", symbol, r.live_bar(i, symbol), Interval(mark, INF, lo_open=True), field
+    )
 
 
 def _need_row(
@@ -54,6 +60,9 @@ def _need_row(
 # -- returns ------------------------------------------------------------------------------------
 
 
+Spans = dict[int, tuple[dt.date, dt.date] | None]
+
+
 def window_returns(
     r: Reading,
     window: m.Window,
@@ -61,7 +70,7 @@ def window_returns(
     symbols: list[str],
     *,
     adjusted: bool = False,
-) -> tuple[dict[tuple[int, str], dict[str, Any]], dict[int, tuple[dt.date, dt.date] | None]]:
+) -> tuple[dict[tuple[int, str], dict[str, Any]], Spans]:
     """Each symbol's return over ``window`` in each view, from the signals.
 
     Returns rows keyed by ``(view, symbol)`` with ``base_session, base_close, end_session,
@@ -70,43 +79,56 @@ def window_returns(
     that session, so its base is one close later.
     """
     closed = r.closed(symbols, adjusted=adjusted)
-    rows: dict[tuple[int, str], dict[str, Any]] = {}
-    spans: dict[int, tuple[dt.date, dt.date] | None] = {}
+    spans = _window_spans(r, window, ending, closed)
+    return r.rows(_returns(r, window, closed, spans), by="symbol"), spans
+
+
+def _window_spans(
+    r: Reading, window: m.Window, ending: m.SessionRef | None, closed: ir.Table
+) -> Spans:
+    """Each view's ``(after, through)``; None for a window counted in sessions."""
     if window.kind == "sessions":
-        n = window.count or 1
-        lags: dict[int, list[int]] = {}
-        for i in r.views:
-            spans[i] = None
-            lags.setdefault(n - 1 if r.is_live(i) else n, []).append(i)
-        for lag, views in lags.items():
-            table = r.with_params(closed.filter(closed["view"].isin(views)), day=r.day)
-            rows |= r.rows(sg.trailing_return(table, ibis._.day, lag), by="symbol")
-        return rows, spans
+        return dict.fromkeys(r.views)
     if window.kind == "since_peak":
         # "since its November peak": from the highest close of the most recent November
         assert window.month is not None
         bounds = {i: month_bounds(*month_named(window.month, r.day(i))) for i in r.views}
         months = r.with_params(closed, start=lambda i: bounds[i][0], end=lambda i: bounds[i][1])
         peaks = r.rows(sg.peak(months, "close", start=ibis._.start, end=ibis._.end), by="symbol")
+        spans: Spans = {}
         for i in r.views:
             got = [row["peak_session"] for (v, _), row in peaks.items() if v == i]
             spans[i] = (got[0] if got else bounds[i][0], r.day(i))
-    else:
+        return spans
+    ends = session_dates(r.sessions_named(ending)) if ending is not None else None
+    return {
+        i: resolve_window(window, r.day(i), ends(i) if ends is not None else None) for i in r.views
+    }
+
+
+def _returns(r: Reading, window: m.Window, closed: ir.Table, spans: Spans) -> ir.Table:
+    """The :func:`~analysis.signals.period_return` table of ``closed`` over each view's span
+    (for a window counted in sessions, the trailing return up to the last close)."""
+    if window.kind == "sessions":
+        n = window.count or 1
+        lags: dict[int, list[int]] = {}
         for i in r.views:
-            end = None
-            if ending is not None:
-                try:
-                    end = ending.resolve(r.view(i).cut)
-                except NoSession:
-                    end = dt.date.min
-            spans[i] = resolve_window(window, r.day(i), end)
+            lags.setdefault(n - 1 if r.is_live(i) else n, []).append(i)
+        parts = [
+            sg.trailing_return(
+                r.with_params(closed.filter(closed["view"].isin(views)), day=r.day),
+                ibis._.day,
+                lag,
+            )
+            for lag, views in lags.items()
+        ]
+        return ibis.union(*parts) if len(parts) > 1 else parts[0]
     table = r.with_params(
         closed,
         after=lambda i: spans[i][0],  # type: ignore[index]
         through=lambda i: spans[i][1],  # type: ignore[index]
     )
-    rows = r.rows(sg.period_return(table, ibis._.after, ibis._.through), by="symbol")
-    return rows, spans
+    return sg.period_return(table, ibis._.after, ibis._.through)
 
 
 def _base(
@@ -165,7 +187,6 @@ def period_return(check: m.PeriodReturn, r: Reading) -> dict[int, Outcome]:
     sym, window = check.symbol, check.window
     rows, spans = window_returns(r, window, check.ending, [sym], adjusted=check.adjusted)
     coverage = r.coverage([sym], adjusted=check.adjusted)
-    live = r.live([sym]) if r.speaks_live else {}
     fmt = show(check)
 
     def judge(i: int) -> Outcome:
@@ -179,7 +200,7 @@ def period_return(check: m.PeriodReturn, r: Reading) -> dict[int, Outcome]:
                 f"{sym} return" if check.change != "fell" else f"{sym} fall",
                 sym,
                 lambda p: check.signed(p / base - 1),
-                live_range(r, live, i, sym),
+                r.live_bar(i, sym),
                 accepts(check, "about"),
             )
             out.summary = (
@@ -218,7 +239,6 @@ def _relative(
     ending = check.ending if isinstance(check, m.RelativeReturn) else None
     rows, spans = window_returns(r, check.window, ending, [a, b])
     coverage = r.coverage([a, b])
-    live = r.live([a, b]) if r.speaks_live else {}
     ratio = isinstance(check, m.ReturnRatio)
     fmt = (lambda x: f"{x:.2f}x") if ratio else percent
 
@@ -234,7 +254,7 @@ def _relative(
         rule_text = describe(check, default_rule, fmt)
         if _ends_live(r, spans, i):
             base_a, base_b = float(ra["base_close"]), float(rb["base_close"])
-            ranges = {a: live_range(r, live, i, a), b: live_range(r, live, i, b)}
+            ranges = {a: r.live_bar(i, a), b: r.live_bar(i, b)}
             out = Outcome(None, measured, rule_text, "", [a, b], show=fmt)
             out.live = Live(
                 lambda p: combine(p[a] / base_a - 1, p[b] / base_b - 1),
@@ -374,7 +394,6 @@ def record_count(check: m.RecordCount, r: Reading) -> dict[int, Outcome]:
     peaks = r.rows(sg.peak(closed, "close"))
     window_start = r.with_params(closed, end=lambda i: spans[i][0])
     before = r.rows(sg.peak(window_start, "close", end=ibis._.end))
-    live = r.live([sym]) if r.speaks_live else {}
 
     def judge(i: int) -> Outcome:
         prior = float(_need_row(peaks, i, f"no bars of {sym} known at {r.day(i)}", [sym])["peak"])
@@ -396,11 +415,11 @@ def record_count(check: m.RecordCount, r: Reading) -> dict[int, Outcome]:
             out = Outcome(
                 None,
                 measured,
-                describe(check, "exactly", _count),
+                describe(check, "exactly", count),
                 f"{n} record closes in {period} before the session; prior record close "
                 f"{level(prior)}",
                 [sym],
-                show=_count,
+                show=count,
             )
             # "on pace for its third record": the session's close would be a record, and the
             # third of the window; a session that is no record is on pace for none (0)
@@ -408,7 +427,7 @@ def record_count(check: m.RecordCount, r: Reading) -> dict[int, Outcome]:
                 "number of the session's record",
                 sym,
                 lambda p: n + 1 if p > prior else 0,
-                live_range(r, live, i, sym),
+                r.live_bar(i, sym),
                 accepts(check, "exactly"),
                 image="ends",
             )
@@ -416,7 +435,7 @@ def record_count(check: m.RecordCount, r: Reading) -> dict[int, Outcome]:
         return Outcome.judged(
             holds(check, "exactly", n),
             measured | {"records_this_year": n},
-            describe(check, "exactly", _count),
+            describe(check, "exactly", count),
             f"{n} record closes in {period} ({spans[i][0] + dt.timedelta(days=1)} to "
             f"{min(spans[i][1], r.day(i))})",
             [sym],
@@ -426,16 +445,11 @@ def record_count(check: m.RecordCount, r: Reading) -> dict[int, Outcome]:
     return r.each(judge)
 
 
-def _count(x: float) -> str:
-    return f"{x:.0f}"
-
-
 @evaluates(m.AllTimeHigh)
 def all_time_high(check: m.AllTimeHigh, r: Reading) -> dict[int, Outcome]:
     sym, field = check.symbol, check.field
     closed = r.closed([sym])
     peaks = r.rows(sg.peak(closed, field))
-    live = r.live([sym]) if r.speaks_live else {}
     within = max(check.within_sessions, 1)
     recent = r.rows(sg.trailing_return(r.with_params(closed, day=r.day), ibis._.day, within - 1))
     table = r.with_params(closed, start=lambda i: _recent_start(recent, i))
@@ -462,14 +476,7 @@ def all_time_high(check: m.AllTimeHigh, r: Reading) -> dict[int, Outcome]:
                 show=level,
             )
             # "a record high": the session's high beating the prior one; judge on the high
-            out.live = Live.single(
-                f"{sym} {what}",
-                sym,
-                lambda p: p,
-                live_range(r, live, i, sym),
-                Interval(prior, INF, lo_open=True),
-                judged_on="high" if field == "high" else "close",
-            )
+            out.live = _above(r, i, sym, field, prior)
             return out
         found = [str(d) for d in hits[i]["session"]]
         return Outcome(
@@ -496,23 +503,16 @@ def _recent_start(recent: Mapping[int, dict[str, Any]], i: int) -> dt.date:
 
 @evaluates(m.FirstAbove)
 def first_above(check: m.FirstAbove, r: Reading) -> dict[int, Outcome]:
-    from analysis.claims.on_session import sessions_named
-
     sym, field = check.symbol, check.field
     mark = check.value
     assert mark is not None
-    named = sessions_named(r, check.session)
-
-    def on(i: int) -> dt.date:
-        day = named[i]
-        return day if isinstance(day, dt.date) else dt.date.min
-
+    named = r.sessions_named(check.session)
+    on = session_dates(named)
     closed = r.with_params(r.closed([sym]), before=lambda i: on(i) - dt.timedelta(days=1), on=on)
     peaks = r.rows(sg.peak(closed, field, end=ibis._.before))
     signal = sg.first_close_above if field == "close" else sg.first_high_above
     firsts = r.rows(signal(closed, mark))
     bars = r.rows(sg.session_bar(closed, ibis._.on))
-    live = r.live([sym])
     rule_text = wording_rule("first_time").describe(mark, None, fmt=level)
     what = "high" if field == "high" else "close"
 
@@ -548,14 +548,7 @@ def first_above(check: m.FirstAbove, r: Reading) -> dict[int, Outcome]:
         if day == r.day(i) and r.view(i).in_progress:
             out = Outcome(None, evidence, rule_text, before, [sym], show=level)
             # "topped", "hit", "touched" a level speak of the intraday high: judge on the high
-            out.live = Live.single(
-                f"{sym} {what}",
-                sym,
-                lambda p: p,
-                live_range(r, live, i, sym),
-                Interval(mark, INF, lo_open=True),
-                judged_on="high" if field == "high" else "close",
-            )
+            out.live = _above(r, i, sym, field, mark)
             return out
         row = bars.get(i)
         if row is None or row[field] is None:
@@ -756,16 +749,17 @@ def target_vs_level(check: m.TargetVsLevel, r: Reading) -> dict[int, Outcome]:
     coverage = r.coverage([sym])
     if check.value is not None:
         # a claimed upside ("implies roughly 7% upside from Tuesday's close")
+        named = (
+            session_dates(r.sessions_named(check.reference))
+            if isinstance(check.reference, SessionRef)
+            else None
+        )
+
         def reference(i: int) -> dt.date:
+            if named is not None:
+                return named(i)
             day = r.day(i)
-            if check.reference == "previous_close":
-                return day - dt.timedelta(days=1)
-            if check.reference == "publication":
-                return day
-            try:
-                return check.reference.resolve(r.view(i).cut)
-            except NoSession:
-                return dt.date.min
+            return day - dt.timedelta(days=1) if check.reference == "previous_close" else day
 
         table = r.with_params(closed, reference=reference)
         rows = r.rows(sg.implied_upside(table, target, ibis._.reference))
@@ -801,13 +795,13 @@ def target_vs_level(check: m.TargetVsLevel, r: Reading) -> dict[int, Outcome]:
     level_rule = wording_rule(flip)
     rule_text = level_rule.describe(target, None, fmt=level).replace("measured", "level")
     levels = r.rows(sg.close_on_or_before(r.with_params(closed, day=r.day), ibis._.day))
-    live = r.live([sym]) if r.speaks_live else {}
 
     def judge(i: int) -> Outcome:
         out = Outcome(None, {"target": target}, rule_text, "", [sym], show=level)
-        if r.is_live(i) and (i, sym) in live:
-            out.live = Live.single(
-                f"{sym} level", sym, lambda p: p, live[(i, sym)], level_rule.interval(target, None)
+        # without a bar of the session in progress, the level is the last close
+        if r.is_live(i) and (i, sym) in r.live([sym]):
+            out.live = Live.level(
+                f"{sym} level", sym, r.live_bar(i, sym), level_rule.interval(target, None)
             )
             out.summary = f"target {level(target)} against {sym} during the session"
             return out
@@ -867,30 +861,28 @@ def rate_cycle(check: m.RateCycle, r: Reading) -> dict[int, Outcome]:
 def sector_leaders(check: m.SectorLeaders, r: Reading) -> dict[int, Outcome]:
     bench = check.benchmark
     members = list(dict.fromkeys(s for group in check.groups.values() for s in group))
+    # the groups are judged on closed sessions: a window counted in sessions ends at the last
+    # close before publication, for the index and the members alike
+    r = replace(r, speaks_live=False)
     bench_rows, spans = window_returns(r, check.window, None, [bench])
-    stock_rows, _ = window_returns(r, check.window, None, members, adjusted=True)
     coverage = r.coverage([bench])
-    fresh = {key: row for key, row in stock_rows.items() if _fresh(row, spans[key[0]])}
-    closed = r.closed(members, adjusted=True)
-    table = r.with_params(
-        closed,
-        after=lambda i: spans[i][0],  # type: ignore[index]
-        through=lambda i: spans[i][1],  # type: ignore[index]
-    )
-    returns = sg.period_return(table, ibis._.after, ibis._.through)
+    returns = _returns(r, check.window, r.closed(members, adjusted=True), spans)
+    slack = dt.timedelta(days=SLACK_DAYS)
     returns = r.with_params(
         returns,
-        after=lambda i: spans[i][0] - dt.timedelta(days=SLACK_DAYS),  # type: ignore[index]
-        through=lambda i: spans[i][1] - dt.timedelta(days=SLACK_DAYS),  # type: ignore[index]
+        after=lambda i: spans[i][0] - slack if spans[i] else dt.date.min,  # type: ignore[index]
+        through=lambda i: (spans[i] or (r.day(i), r.day(i)))[1] - slack,
     )
-    # a member whose prices stop (or start) more than a week off the window has no return
+    # a member whose prices stop (or start) more than a week off the window has no return,
+    # nor one with fewer sessions than a window counted in sessions (no base session)
     returns = returns.filter(
         returns.base_session >= returns.after, returns.end_session >= returns.through
     )
+    fresh = r.rows(returns, by="symbol")
     medians = r.rows(sg.group_medians(returns, check.groups), by="group")
 
     def judge(i: int) -> Outcome:
-        row = _base(r, bench_rows, spans, coverage, i, bench, None)
+        row = _base(r, bench_rows, spans, coverage, i, bench, check.window.count)
         end = _end(bench_rows, spans, coverage, i, bench)
         bench_return = float(end["period_return"])
         per_stock = {s: float(fresh[(i, s)]["period_return"]) for s in members if (i, s) in fresh}
@@ -975,14 +967,6 @@ def _leaders_verdict(
 def _points(x: float) -> str:
     """Percentage points, as factor series are published."""
     return f"{x:.2f} pp"
-
-
-def _fresh(row: Mapping[str, Any], span: tuple[dt.date, dt.date] | None) -> bool:
-    if span is None:
-        return row["base_close"] is not None
-    return (span[0] - row["base_session"]).days <= SLACK_DAYS and (
-        span[1] - row["end_session"]
-    ).days <= SLACK_DAYS
 
 
 @evaluates(m.FactorPremium)

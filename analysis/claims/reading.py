@@ -22,10 +22,11 @@ import ibis
 import ibis.expr.types as ir
 import polars as pl
 
+from analysis.claims.timeref import NoSession, SessionRef
 from analysis.claims.verdict import NotEnoughData, Outcome, Verdict
 from analysis.panel import Panel, View
 
-__all__ = ["Reading"]
+__all__ = ["Reading", "session_dates"]
 
 SIGNAL_BAR_COLUMNS = ("view", "symbol", "session", "open", "high", "low", "close", "day")
 # A close more than this many days before the day it stands for means the series had stopped
@@ -74,6 +75,16 @@ class Reading:
     def is_live(self, i: int) -> bool:
         """Whether view ``i`` is judged on the session in progress."""
         return self.speaks_live and self.view(i).in_progress
+
+    def sessions_named(self, ref: SessionRef) -> dict[int, dt.date | NoSession]:
+        """The session ``ref`` names in each view (or why it names none)."""
+        out: dict[int, dt.date | NoSession] = {}
+        for i in self.views:
+            try:
+                out[i] = ref.resolve(self.view(i).cut)
+            except NoSession as exc:
+                out[i] = exc
+        return out
 
     def each(self, judge: Callable[[int], Outcome]) -> dict[int, Outcome]:
         """``judge`` applied to every view; missing data in one view is that view's verdict."""
@@ -189,6 +200,14 @@ class Reading:
         (a close-only feed's range is its close)."""
         return self._own(self.panel.live_ranges(), symbols)
 
+    def live_bar(self, i: int, symbol: str) -> tuple[float, float, float]:
+        """``symbol``'s ``(low, high, close)`` in the session in progress at view ``i``'s cut;
+        without one, the check has not enough data."""
+        got = self.panel.live_ranges().get((i, symbol))
+        if got is None:
+            raise NotEnoughData(f"no bar of {symbol} for the session in progress", [symbol])
+        return got
+
     def last_closes(
         self, symbols: Sequence[str], *, adjusted: bool = False
     ) -> dict[tuple[int, str], tuple[dt.date, float]]:
@@ -208,6 +227,17 @@ class Reading:
             ).items()
             if (self.day(key[0]) - session).days <= SLACK_DAYS
         }
+
+
+def session_dates(named: Mapping[int, dt.date | NoSession]) -> Callable[[int], dt.date]:
+    """The named sessions as a per-view query parameter (:meth:`Reading.with_params`): a view
+    whose reference names no session gets ``date.min``, which matches no bar."""
+
+    def on(i: int) -> dt.date:
+        day = named[i]
+        return day if isinstance(day, dt.date) else dt.date.min
+
+    return on
 
 
 def _literal(value: object) -> ir.Value:

@@ -122,6 +122,18 @@ class Live:
             lambda p: value_at(p[symbol]), {symbol: session}, accepts, (component,), judged_on
         )
 
+    @classmethod
+    def level(
+        cls,
+        label: str,
+        symbol: str,
+        session: tuple[float, float, float],
+        accepts: Interval,
+        judged_on: Literal["close", "high", "low"] = "close",
+    ) -> Live:
+        """A statement about the level itself (a close, a high, a target against the level)."""
+        return cls.single(label, symbol, lambda p: p, session, accepts, judged_on)
+
     def measured(self) -> float:
         """The value the verdict is judged on: at the close (or at the high)."""
         at = {"low": 0, "high": 1, "close": 2}[self.judged_on]

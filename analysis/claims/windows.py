@@ -143,10 +143,6 @@ class Window(BaseModel):
             "years": f"the past {self.count} year{plural}",
         }[self.kind]
 
-    @property
-    def counted_in_sessions(self) -> bool:
-        return self.kind == "sessions"
-
 
 def _count(word: str) -> int:
     n = _NUMBERS.get(word)
