@@ -297,3 +297,30 @@ def test_a_window_with_no_session_is_not_enough_data_never_zero(real_log):
         ),
     )
     assert new_year["T01"].verdict == "not_enough_data"
+
+
+def test_a_window_from_a_peak_starts_at_the_subjects_peak(real_log, rut, gspc):
+    """ "The Russell 2000 has lagged the S&P 500 since its October peak": both returns run
+    from the session of the Russell's own October high close, whichever symbol sorts first."""
+    got = run(
+        real_log,
+        article(
+            "2025-12-01",
+            "16:30",
+            {
+                "T01": dict(
+                    predicate="relative_return",
+                    a="^RUT",
+                    b="^GSPC",
+                    window="since its October peak",
+                    rule="below",
+                    value=0,
+                ),
+            },
+        ),
+    )
+    peak_day = rut.close.loc["2025-10-01":"2025-10-31"].idxmax()
+    measured = got["T01"].measured
+    assert measured["^RUT base_session"] == str(peak_day.date())
+    assert measured["^GSPC base_session"] == str(peak_day.date())
+    assert measured["^GSPC base_close"] == pytest.approx(gspc.close.loc[peak_day])

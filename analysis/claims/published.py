@@ -76,24 +76,26 @@ def window_returns(
     Returns rows keyed by ``(view, symbol)`` with ``base_session, base_close, end_session,
     end_close, period_return``, and each view's ``(after, through)`` (None for windows counted
     in sessions). A view judged on the session in progress measures a sessions window up to
-    that session, so its base is one close later.
+    that session, so its base is one close later. A window from a peak ("since its November
+    peak") starts at the peak of the first symbol, the claim's subject.
     """
     closed = r.closed(symbols, adjusted=adjusted)
-    spans = _window_spans(r, window, ending, closed)
+    spans = _window_spans(r, window, ending, closed.filter(closed.symbol == symbols[0]))
     return r.rows(_returns(r, window, closed, spans), by="symbol"), spans
 
 
 def _window_spans(
-    r: Reading, window: m.Window, ending: m.SessionRef | None, closed: ir.Table
+    r: Reading, window: m.Window, ending: m.SessionRef | None, subject: ir.Table
 ) -> Spans:
-    """Each view's ``(after, through)``; None for a window counted in sessions."""
+    """Each view's ``(after, through)``; None for a window counted in sessions. ``subject``
+    is the closed tape of the symbol whose peak a window from a peak starts at."""
     if window.kind == "sessions":
         return dict.fromkeys(r.views)
     if window.kind == "since_peak":
         # "since its November peak": from the highest close of the most recent November
         assert window.month is not None
         bounds = {i: month_bounds(*month_named(window.month, r.day(i))) for i in r.views}
-        months = r.with_params(closed, start=lambda i: bounds[i][0], end=lambda i: bounds[i][1])
+        months = r.with_params(subject, start=lambda i: bounds[i][0], end=lambda i: bounds[i][1])
         peaks = r.rows(sg.peak(months, "close", start=ibis._.start, end=ibis._.end), by="symbol")
         spans: Spans = {}
         for i in r.views:
