@@ -66,6 +66,7 @@ from store.seal import (
     entry_name,
     entry_path,
     file_digests,
+    log_versions,
     read_entry,
     records,
     seal_for,
@@ -293,9 +294,7 @@ class EventLog(LogReads):
             ) from None
 
     def _latest_entry(self) -> int | None:
-        names = [p.stem for p in (self.table_path / "_delta_log").glob("*.json")]
-        versions = [int(n) for n in names if n.isdigit()]
-        return max(versions) if versions else None
+        return max(log_versions(self.table_path), default=None)
 
     def _marked(self) -> dict[str, object]:
         """The newest entry the marker recorded (version and digest). Read it before the
