@@ -93,6 +93,9 @@ DIGEST_WINDOW = 1_000
 # What the dedupe reads of the logged versions of a batch's keys.
 PRIOR_COLUMNS = ("stream", "key", "valid_at", "event_id", "event_type")
 
+# The log's schema in Arrow's types (what delta-rs writes and creates the table with).
+ARROW_SCHEMA = pl.DataFrame(schema=EVENT_SCHEMA).to_arrow().schema
+
 # Total order of the raw log: when it was learned, then the fact, then the id as tie-break.
 LOG_ORDER = ("recorded_at", "stream", "valid_at", "key", "event_id")
 # Order of an as-of view: one row per fact, by entity and valid time.
@@ -540,7 +543,6 @@ class EventLog(LogReads):
         The stream must not repeat an event across batches: ingest guarantees it by keying
         each file's rows (one row per session or period).
         """
-        schema = pl.DataFrame(schema=EVENT_SCHEMA).to_arrow().schema
         for attempt in range(1, max_attempts + 1):
             marked = self._marked()
             table = self._table()
@@ -562,7 +564,7 @@ class EventLog(LogReads):
                 },
                 max_commit_retries=0,
             )
-            reader = pa.RecordBatchReader.from_batches(schema, _chain(first, stream))
+            reader = pa.RecordBatchReader.from_batches(ARROW_SCHEMA, _chain(first, stream))
             try:
                 write_deltalake(
                     table,
@@ -606,7 +608,6 @@ class EventLog(LogReads):
         counts: dict[str, int],
         failure: list[BaseException],
     ) -> Iterator[pa.RecordBatch]:
-        schema = pl.DataFrame(schema=EVENT_SCHEMA).to_arrow().schema
         try:
             for frame, lines in batches():
                 checked, unique = prepare(frame, file=file, lines=lines)
@@ -618,7 +619,7 @@ class EventLog(LogReads):
                 if new.height == 0:
                     continue
                 counts["added"] += new.height
-                yield from seal(new, stamp).to_arrow().cast(schema).to_batches()
+                yield from seal(new, stamp).to_arrow().cast(ARROW_SCHEMA).to_batches()
         except BaseException as exc:
             failure.append(exc)
             raise
@@ -771,7 +772,7 @@ def _new_table(table: Path) -> None:
     try:
         DeltaTable.create(
             str(table),
-            schema=pl.DataFrame(schema=EVENT_SCHEMA).to_arrow().schema,
+            schema=ARROW_SCHEMA,
             name="tapecheck_events",
             description="tapecheck append-only bitemporal event log",
             configuration=TABLE_CONFIGURATION,
