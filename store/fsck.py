@@ -28,13 +28,13 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from store.errors import clip
 from store.events import EVENT_SCHEMA, event_ids, record_hashes
 from store.log import EventLog, read_marker
 from store.projection import problems as projection_problems
+from store.pruning import add_actions
 from store.seal import (
     Entry,
     checkpoints,
@@ -365,7 +365,7 @@ def _check_actions(
 def _check_current(log: EventLog, added: dict[str, _Added], report: FsckReport) -> set[Path]:
     try:
         table = log._table()
-        actions = pl.DataFrame(pa.table(table.get_add_actions(flatten=True)))
+        actions = add_actions(table)
     except Exception as exc:  # the entry at fault is named above; say what Delta made of it
         if report.problems:
             report.notes.append(f"Delta cannot load the current version: {clip(exc, 300)}")
@@ -374,7 +374,6 @@ def _check_current(log: EventLog, added: dict[str, _Added], report: FsckReport) 
                 Problem(str(log.table_path), "unreadable Delta log", clip(exc, 300))
             )
         return set()
-    assert isinstance(actions, pl.DataFrame)
     report.version = table.version()
     referenced: set[Path] = set()
     for action in actions.iter_rows(named=True):
@@ -506,8 +505,7 @@ def _prove_containment(log: EventLog, entries: dict[int, Entry], report: FsckRep
                 f"from version {versions[0]} on"
             )
         else:
-            actions = pa.table(seed.get_add_actions(flatten=True))
-            active = {unquote(p) for p in actions.column("path").to_pylist()}
+            active = {unquote(p) for p in add_actions(seed).get_column("path").to_list()}
     proved = 0
     for version in versions:
         entry = entries[version]

@@ -37,7 +37,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 import polars as pl
 import pyarrow as pa
@@ -124,11 +124,6 @@ class Snapshot:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _local(uri: str) -> str:
-    parsed = urlparse(uri)
-    return unquote(parsed.path) if parsed.scheme == "file" else uri
 
 
 class LogReads:
@@ -662,21 +657,12 @@ class EventLog(LogReads):
         marker = self._marked() if version is None else {}
         table = self._table(version)
         self._check_tail(marker, table.version())
-        if streams is None:
-            files = tuple(_local(u) for u in table.file_uris())
-        else:
-            files = tuple(files_of(table, select_files(add_actions(table), streams=streams)))
-        actions = pa.table(table.get_add_actions(flatten=True)).select(["path", "size_bytes"])
-        recorded = {
-            os.path.normpath(self.table_path / unquote(path)): size
-            for path, size in zip(
-                actions.column("path").to_pylist(),
-                actions.column("size_bytes").to_pylist(),
-                strict=True,
-            )
-        }
-        for path in files:
-            expected = recorded.get(os.path.normpath(path))
+        actions = add_actions(table)
+        if streams is not None:
+            actions = select_files(actions, streams=streams)
+        files = tuple(files_of(table, actions))
+        sizes = actions.get_column("size_bytes").to_list()
+        for path, expected in zip(files, sizes, strict=True):
             try:
                 size = os.stat(path).st_size
             except FileNotFoundError:
