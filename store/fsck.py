@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from store.errors import clip
@@ -38,8 +39,8 @@ from store.pruning import add_actions
 from store.seal import (
     Entry,
     checkpoints,
+    digest,
     entry_name,
-    file_digest,
     log_versions,
     read_entry,
     records,
@@ -418,7 +419,15 @@ def _check_file(
             Problem(name, "wrong size", f"{size} bytes on disk, {size_recorded} in the log{by}")
         )
         return
-    if origin is not None and origin.sealed is not None and file_digest(path) != origin.sealed:
+    try:
+        # read once: the same bytes are hashed (as seal.file_digest does) and parsed
+        data = path.read_bytes()
+    except OSError as exc:
+        report.problems.append(
+            Problem(name, "unreadable", f"{type(exc).__name__}: {clip(exc, 300)}{by}")
+        )
+        return
+    if origin is not None and origin.sealed is not None and digest(data) != origin.sealed:
         report.problems.append(
             Problem(
                 name,
@@ -427,10 +436,12 @@ def _check_file(
             )
         )
     try:
-        frame = pl.from_arrow(pq.read_table(path))
+        frame = pl.from_arrow(pq.read_table(pa.BufferReader(data)))
     except Exception as exc:
+        # Arrow names an in-memory source '<Buffer>'; name the file, as reading it by path did
+        text = str(exc).replace("'<Buffer>'", f"'{path}'")
         report.problems.append(
-            Problem(name, "unreadable", f"{type(exc).__name__}: {clip(exc, 300)}{by}")
+            Problem(name, "unreadable", f"{type(exc).__name__}: {clip(text, 300)}{by}")
         )
         return
     assert isinstance(frame, pl.DataFrame)
