@@ -68,12 +68,11 @@ def peak_rss(args: list[str]) -> tuple[int, float]:
     return usage.ru_maxrss * 1024, seconds
 
 
-def run_ingest_bench(sizes_mb: list[float]) -> dict[str, float]:
+def run_ingest_bench(sizes_mb: list[float]) -> None:
     console = Console()
     table = Table(title=f"ingest peak memory (windows of {CHUNK_BYTES / 2**20:.0f} MiB)")
     for col in ("file", "rows", "peak RSS", "vs 1 row", "extra / file size", "time"):
         table.add_column(col, justify="right")
-    out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         one = folder / "ONE_daily_bench.csv"
@@ -96,11 +95,9 @@ def run_ingest_bench(sizes_mb: list[float]) -> dict[str, float]:
                 f"{(peak - base) / size:.2f}",
                 f"{seconds:.1f} s",
             )
-            out[f"{mb}MB_peak_over_baseline"] = peak / base
             path.unlink()
     console.print(table)
     console.print(
         "peak RSS against the same command on a one-row file; 'extra / file size': resident "
         "bytes beyond that baseline per byte of input (reading the file whole is above 1)"
     )
-    return out
