@@ -12,7 +12,7 @@ import resource
 import statistics
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -26,7 +26,6 @@ class Measurement:
     peak_rss: int  # bytes
     result: Any = None
     rows: int | None = None
-    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def median(self) -> float:

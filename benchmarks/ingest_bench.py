@@ -3,19 +3,17 @@ one-row file (the process's own baseline: interpreter, libraries, calendar), in 
 
 Ingest reads a file in windows (``store.ingest.formats.CHUNK_BYTES``) in two passes, so its peak
 should stay near the baseline plus a few windows, plus a ledger of about 20 bytes per distinct
-session, whatever the file's size. Each ingest runs in its own process, measured with
-``wait4``; the files are synthetic Yahoo CSVs, one row per calendar day from year 1000, written
-to a temporary folder and removed afterwards.
+session, whatever the file's size. Each ingest runs in its own process, measured through a
+small wrapper process (as ``benchmarks.commands`` measures the commands); the files are
+synthetic Yahoo CSVs, one row per calendar day from year 1000, written to a temporary folder
+and removed afterwards.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +21,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.commands import _timed
 from store.ingest.formats import CHUNK_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,34 +50,27 @@ def synthetic_prices(path: Path, megabytes: float) -> int:
     return rows
 
 
-def peak_rss(args: list[str]) -> tuple[int, float]:
-    """Peak resident memory (bytes) and wall time of ``tapecheck ARGS`` in a fresh process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from analysis.cli import main; main()", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        err = proc.stderr.read().decode() if proc.stderr else ""
-        raise RuntimeError(f"tapecheck {' '.join(args)} failed: {err}")
-    return usage.ru_maxrss * 1024, seconds
+def _ingest(args: list[str]) -> tuple[int, float]:
+    """Peak resident memory (bytes) and wall time of ``tapecheck ARGS`` in a fresh process.
+
+    Measured as the real-data commands are (:func:`benchmarks.commands._timed`): through a
+    small wrapper process, because Linux carries ``ru_maxrss`` across ``exec`` and a child
+    of this process would report at least this process's own peak.
+    """
+    figures = _timed(args, {**os.environ, "PYTHONPATH": str(ROOT)})
+    return figures["peak_rss"], figures["seconds"]
 
 
-def run_ingest_bench(sizes_mb: list[float]) -> dict[str, float]:
+def run_ingest_bench(sizes_mb: list[float]) -> None:
     console = Console()
     table = Table(title=f"ingest peak memory (windows of {CHUNK_BYTES / 2**20:.0f} MiB)")
     for col in ("file", "rows", "peak RSS", "vs 1 row", "extra / file size", "time"):
         table.add_column(col, justify="right")
-    out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         one = folder / "ONE_daily_bench.csv"
         synthetic_prices(one, 0)
-        base, seconds = peak_rss(
+        base, seconds = _ingest(
             ["ingest", str(one), "--symbol", "B", "--store", str(folder / "s0")]
         )
         table.add_row("1 row", "1", f"{base / 2**20:,.0f} MiB", "1.00x", "", f"{seconds:.1f} s")
@@ -87,7 +79,7 @@ def run_ingest_bench(sizes_mb: list[float]) -> dict[str, float]:
             rows = synthetic_prices(path, mb)
             size = path.stat().st_size
             store = folder / f"s{i}"
-            peak, seconds = peak_rss(["ingest", str(path), "--symbol", "B", "--store", str(store)])
+            peak, seconds = _ingest(["ingest", str(path), "--symbol", "B", "--store", str(store)])
             table.add_row(
                 f"{size / 1e6:,.0f} MB",
                 f"{rows:,}",
@@ -96,11 +88,9 @@ def run_ingest_bench(sizes_mb: list[float]) -> dict[str, float]:
                 f"{(peak - base) / size:.2f}",
                 f"{seconds:.1f} s",
             )
-            out[f"{mb}MB_peak_over_baseline"] = peak / base
             path.unlink()
     console.print(table)
     console.print(
         "peak RSS against the same command on a one-row file; 'extra / file size': resident "
         "bytes beyond that baseline per byte of input (reading the file whole is above 1)"
     )
-    return out

@@ -20,7 +20,6 @@ from benchmarks import engines
 from benchmarks.harness import Measurement, measure, run_here
 from benchmarks.universe import LAST_YEAR, Universe
 
-RECORDED = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
 CORRECTED = dt.datetime(2026, 2, 2, tzinfo=dt.UTC)
 INCREMENTS = 3
 FINAL_CUT = engines.Cut(dt.datetime(2026, 1, 1, 4, 59, tzinfo=dt.UTC), dt.date(2025, 12, 31))

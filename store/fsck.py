@@ -35,11 +35,12 @@ from store.errors import clip
 from store.events import EVENT_SCHEMA, event_ids, record_hashes
 from store.log import EventLog, read_marker
 from store.projection import problems as projection_problems
+from store.pruning import add_actions
 from store.seal import (
     Entry,
     checkpoints,
+    digest,
     entry_name,
-    file_digest,
     log_versions,
     read_entry,
     records,
@@ -365,7 +366,7 @@ def _check_actions(
 def _check_current(log: EventLog, added: dict[str, _Added], report: FsckReport) -> set[Path]:
     try:
         table = log._table()
-        actions = pl.DataFrame(pa.table(table.get_add_actions(flatten=True)))
+        actions = add_actions(table)
     except Exception as exc:  # the entry at fault is named above; say what Delta made of it
         if report.problems:
             report.notes.append(f"Delta cannot load the current version: {clip(exc, 300)}")
@@ -374,7 +375,6 @@ def _check_current(log: EventLog, added: dict[str, _Added], report: FsckReport) 
                 Problem(str(log.table_path), "unreadable Delta log", clip(exc, 300))
             )
         return set()
-    assert isinstance(actions, pl.DataFrame)
     report.version = table.version()
     referenced: set[Path] = set()
     for action in actions.iter_rows(named=True):
@@ -419,7 +419,15 @@ def _check_file(
             Problem(name, "wrong size", f"{size} bytes on disk, {size_recorded} in the log{by}")
         )
         return
-    if origin is not None and origin.sealed is not None and file_digest(path) != origin.sealed:
+    try:
+        # read once: the same bytes are hashed (as seal.file_digest does) and parsed
+        data = path.read_bytes()
+    except OSError as exc:
+        report.problems.append(
+            Problem(name, "unreadable", f"{type(exc).__name__}: {clip(exc, 300)}{by}")
+        )
+        return
+    if origin is not None and origin.sealed is not None and digest(data) != origin.sealed:
         report.problems.append(
             Problem(
                 name,
@@ -428,10 +436,12 @@ def _check_file(
             )
         )
     try:
-        frame = pl.from_arrow(pq.read_table(path))
+        frame = pl.from_arrow(pq.read_table(pa.BufferReader(data)))
     except Exception as exc:
+        # Arrow names an in-memory source '<Buffer>'; name the file, as reading it by path did
+        text = str(exc).replace("'<Buffer>'", f"'{path}'")
         report.problems.append(
-            Problem(name, "unreadable", f"{type(exc).__name__}: {clip(exc, 300)}{by}")
+            Problem(name, "unreadable", f"{type(exc).__name__}: {clip(text, 300)}{by}")
         )
         return
     assert isinstance(frame, pl.DataFrame)
@@ -506,8 +516,7 @@ def _prove_containment(log: EventLog, entries: dict[int, Entry], report: FsckRep
                 f"from version {versions[0]} on"
             )
         else:
-            actions = pa.table(seed.get_add_actions(flatten=True))
-            active = {unquote(p) for p in actions.column("path").to_pylist()}
+            active = {unquote(p) for p in add_actions(seed).get_column("path").to_list()}
     proved = 0
     for version in versions:
         entry = entries[version]

@@ -35,9 +35,9 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 import polars as pl
 import pyarrow as pa
@@ -66,6 +66,7 @@ from store.seal import (
     entry_name,
     entry_path,
     file_digests,
+    log_versions,
     read_entry,
     records,
     seal_for,
@@ -91,6 +92,9 @@ BATCH_DIGEST = "tapecheck.batch_digest"
 DIGEST_WINDOW = 1_000
 # What the dedupe reads of the logged versions of a batch's keys.
 PRIOR_COLUMNS = ("stream", "key", "valid_at", "event_id", "event_type")
+
+# The log's schema in Arrow's types (what delta-rs writes and creates the table with).
+ARROW_SCHEMA = pl.DataFrame(schema=EVENT_SCHEMA).to_arrow().schema
 
 # Total order of the raw log: when it was learned, then the fact, then the id as tie-break.
 LOG_ORDER = ("recorded_at", "stream", "valid_at", "key", "event_id")
@@ -118,13 +122,20 @@ class Snapshot:
     path: Path
 
 
+@dataclass
+class _Attempt:
+    """One attempt of an append, prepared on the log version it read."""
+
+    stamp: dt.datetime
+    metadata: dict[str, str]  # the commit's metadata besides the seal
+    write: Callable[[CommitProperties], None]  # write and commit with these properties
+    counts: Callable[[], tuple[int, int]]  # events added and skipped, once written
+    fresh: Fresh | None = None  # the projection's update from the new events
+    failure: list[BaseException] = field(default_factory=list)  # what the input stream raised
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _local(uri: str) -> str:
-    parsed = urlparse(uri)
-    return unquote(parsed.path) if parsed.scheme == "file" else uri
 
 
 class LogReads:
@@ -293,9 +304,7 @@ class EventLog(LogReads):
             ) from None
 
     def _latest_entry(self) -> int | None:
-        names = [p.stem for p in (self.table_path / "_delta_log").glob("*.json")]
-        versions = [int(n) for n in names if n.isdigit()]
-        return max(versions) if versions else None
+        return max(log_versions(self.table_path), default=None)
 
     def _marked(self) -> dict[str, object]:
         """The newest entry the marker recorded (version and digest). Read it before the
@@ -411,11 +420,8 @@ class EventLog(LogReads):
         keys = unique.select("stream", "key")
         if (unique.get_column("event_type") == EventType.RETRACTION.value).any():
             keys = keys.unique()  # facts have distinct keys (validated); retractions may not
-        for attempt in range(1, max_attempts + 1):
-            marked = self._marked()
-            table = self._table()
-            base = table.version()
-            txn = table.transaction_version(APP_ID) or 0
+
+        def attempt_on(table: DeltaTable, base: int, attempt: int) -> _Attempt | AppendResult:
             prior = versions_of(table, keys, PRIOR_COLUMNS)
             new, all_new = dedupe(unique, prior, file=file, lines=lines)
             if new.height == 0:
@@ -426,32 +432,76 @@ class EventLog(LogReads):
             metadata = {"tapecheck.added": str(new.height), "tapecheck.source": _sources(new)}
             if batch_sha is not None:
                 metadata[BATCH_DIGEST] = batch_sha
+
+            def write(props: CommitProperties) -> None:
+                options = {"commit_properties": props, "writer_properties": WRITER}
+                new.write_delta(table, mode="append", delta_write_options=options)
+
+            return _Attempt(
+                stamp,
+                metadata,
+                write,
+                lambda: (new.height, batch.height - new.height),
+                Fresh(base + 1, new, all_new),
+            )
+
+        return self._commit(attempt_on, max_attempts, f"{unique.height} events")
+
+    def _commit(
+        self,
+        attempt_on: Callable[[DeltaTable, int, int], _Attempt | AppendResult],
+        max_attempts: int,
+        what: str,
+    ) -> AppendResult:
+        """Commit an append, retrying on conflicts: the attempt loop of :meth:`append` and
+        :meth:`append_stream`.
+
+        Each attempt reads the marker, then the table (its version ``base`` and the app's
+        ``txn``), and calls ``attempt_on(table, base, attempt)`` to prepare the write on that
+        version (an :class:`AppendResult` there means nothing to commit). The commit carries
+        the app transaction ``txn + 1`` and the seal, with no retries in delta-rs: a concurrent
+        winner makes it fail, and the whole attempt is redone on the new version.
+        """
+        for attempt in range(1, max_attempts + 1):
+            marked = self._marked()
+            table = self._table()
+            base = table.version()
+            txn = table.transaction_version(APP_ID) or 0
+            plan = attempt_on(table, base, attempt)
+            if isinstance(plan, AppendResult):
+                return plan
             props = CommitProperties(
                 app_transactions=[Transaction(APP_ID, txn + 1)],
-                custom_metadata={**metadata, **self._sealed(table, marked)},
+                custom_metadata={**plan.metadata, **self._sealed(table, marked)},
                 max_commit_retries=0,
             )
-            options = {"commit_properties": props, "writer_properties": WRITER}
             try:
-                new.write_delta(table, mode="append", delta_write_options=options)
+                plan.write(props)
             except CommitFailedError:
+                if plan.failure:
+                    raise plan.failure[0] from None
                 # Another writer committed since we read; back off and redo the id check.
                 time.sleep(random.uniform(0.005, 0.05) * min(attempt, 10))
                 continue
+            except Exception:
+                if plan.failure:  # delta-rs wraps the stream's exception; raise the original
+                    raise plan.failure[0] from None
+                raise
             self._mark()
             try:
-                self._project(base + 1, Fresh(base + 1, new, all_new))
+                self._project(base + 1, plan.fresh)
             except (OSError, DeltaError) as exc:
                 # The events are committed: the append succeeded. The projection is derived
                 # and is brought up to date by the next append or read.
                 warnings.warn(
                     f"log version {base + 1} is committed; its projection is not up to date "
                     f"yet ({exc}) and will be brought up to date on next use",
-                    stacklevel=2,
+                    stacklevel=3,  # the caller of append or append_stream
                 )
-            return AppendResult(new.height, batch.height - new.height, base + 1, stamp, attempt)
+            added, skipped = plan.counts()
+            return AppendResult(added, skipped, base + 1, plan.stamp, attempt)
         raise ConcurrencyExhausted(
-            f"gave up appending {unique.height} events after {max_attempts} concurrent conflicts"
+            f"gave up appending {what} after {max_attempts} concurrent conflicts"
         )
 
     def _recent_digests(self) -> set[str]:
@@ -541,12 +591,8 @@ class EventLog(LogReads):
         The stream must not repeat an event across batches: ingest guarantees it by keying
         each file's rows (one row per session or period).
         """
-        schema = pl.DataFrame(schema=EVENT_SCHEMA).to_arrow().schema
-        for attempt in range(1, max_attempts + 1):
-            marked = self._marked()
-            table = self._table()
-            base = table.version()
-            txn = table.transaction_version(APP_ID) or 0
+
+        def attempt_on(table: DeltaTable, base: int, attempt: int) -> _Attempt | AppendResult:
             stamp = recorded_at or _now()
             counts = {"offered": 0, "added": 0}
             failure: list[BaseException] = []
@@ -555,48 +601,26 @@ class EventLog(LogReads):
             first = next(stream, None)
             if first is None:
                 return AppendResult(0, counts["offered"], base, None, attempt)
-            props = CommitProperties(
-                app_transactions=[Transaction(APP_ID, txn + 1)],
-                custom_metadata={
-                    "tapecheck.source": clip(file or "stream", 200),
-                    **self._sealed(table, marked),
-                },
-                max_commit_retries=0,
-            )
-            reader = pa.RecordBatchReader.from_batches(schema, _chain(first, stream))
-            try:
+
+            def write(props: CommitProperties) -> None:
                 write_deltalake(
                     table,
-                    reader,
+                    pa.RecordBatchReader.from_batches(ARROW_SCHEMA, _chain(first, stream)),
                     mode="append",
                     commit_properties=props,
                     target_file_size=STREAM_FILE_BYTES,
                     writer_properties=WriterProperties(max_row_group_size=STREAM_ROW_GROUP),
                 )
-            except CommitFailedError:
-                if failure:
-                    raise failure[0] from None
-                # Another writer committed since we read; back off and redo the id check.
-                time.sleep(random.uniform(0.005, 0.05) * min(attempt, 10))
-                continue
-            except Exception:
-                if failure:  # delta-rs wraps the stream's exception; raise the original
-                    raise failure[0] from None
-                raise
-            self._mark()
-            try:
-                self._project(base + 1)
-            except (OSError, DeltaError) as exc:
-                warnings.warn(
-                    f"log version {base + 1} is committed; its projection is not up to date "
-                    f"yet ({exc}) and will be brought up to date on next use",
-                    stacklevel=2,
-                )
-            added = counts["added"]
-            return AppendResult(added, counts["offered"] - added, base + 1, stamp, attempt)
-        raise ConcurrencyExhausted(
-            f"gave up appending {file or 'a stream'} after {max_attempts} concurrent conflicts"
-        )
+
+            return _Attempt(
+                stamp,
+                {"tapecheck.source": clip(file or "stream", 200)},
+                write,
+                lambda: (counts["added"], counts["offered"] - counts["added"]),
+                failure=failure,
+            )
+
+        return self._commit(attempt_on, max_attempts, file or "a stream")
 
     def _new_batches(
         self,
@@ -607,7 +631,6 @@ class EventLog(LogReads):
         counts: dict[str, int],
         failure: list[BaseException],
     ) -> Iterator[pa.RecordBatch]:
-        schema = pl.DataFrame(schema=EVENT_SCHEMA).to_arrow().schema
         try:
             for frame, lines in batches():
                 checked, unique = prepare(frame, file=file, lines=lines)
@@ -619,7 +642,7 @@ class EventLog(LogReads):
                 if new.height == 0:
                     continue
                 counts["added"] += new.height
-                yield from seal(new, stamp).to_arrow().cast(schema).to_batches()
+                yield from seal(new, stamp).to_arrow().cast(ARROW_SCHEMA).to_batches()
         except BaseException as exc:
             failure.append(exc)
             raise
@@ -662,21 +685,12 @@ class EventLog(LogReads):
         marker = self._marked() if version is None else {}
         table = self._table(version)
         self._check_tail(marker, table.version())
-        if streams is None:
-            files = tuple(_local(u) for u in table.file_uris())
-        else:
-            files = tuple(files_of(table, select_files(add_actions(table), streams=streams)))
-        actions = pa.table(table.get_add_actions(flatten=True)).select(["path", "size_bytes"])
-        recorded = {
-            os.path.normpath(self.table_path / unquote(path)): size
-            for path, size in zip(
-                actions.column("path").to_pylist(),
-                actions.column("size_bytes").to_pylist(),
-                strict=True,
-            )
-        }
-        for path in files:
-            expected = recorded.get(os.path.normpath(path))
+        actions = add_actions(table)
+        if streams is not None:
+            actions = select_files(actions, streams=streams)
+        files = tuple(files_of(table, actions))
+        sizes = actions.get_column("size_bytes").to_list()
+        for path, expected in zip(files, sizes, strict=True):
             try:
                 size = os.stat(path).st_size
             except FileNotFoundError:
@@ -772,7 +786,7 @@ def _new_table(table: Path) -> None:
     try:
         DeltaTable.create(
             str(table),
-            schema=pl.DataFrame(schema=EVENT_SCHEMA).to_arrow().schema,
+            schema=ARROW_SCHEMA,
             name="tapecheck_events",
             description="tapecheck append-only bitemporal event log",
             configuration=TABLE_CONFIGURATION,

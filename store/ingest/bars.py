@@ -92,6 +92,17 @@ def check_bars(
     The rows sorted by session with identical duplicates dropped, and the warnings.
     """
     check_rows(tf, rows, columns)
+    return check_across_rows(tf, rows, columns, target)
+
+
+def check_across_rows(
+    tf: TextFile, rows: pl.DataFrame, columns: dict[str, str], target: Target
+) -> tuple[pl.DataFrame, list[IngestWarning]]:
+    """The part of :func:`check_bars` that spans rows, for rows :func:`check_rows` already
+    passed: refuse a session given twice with different values, count the suspicious defects.
+
+    Takes and returns what :func:`check_bars` does.
+    """
     ledger = BarLedger(tf.name, columns, target, values_at=lambda n: _row_at(rows, n))
     kept = ledger.add(rows)
     warnings = ledger.finish(calendar=False)

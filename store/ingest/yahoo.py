@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from store.ingest.bars import check_bars, check_rows
+from store.ingest.bars import check_across_rows, check_rows
 from store.ingest.formats import (
     Block,
     Parsed,
@@ -228,7 +228,8 @@ def parse_prices(
     if not data_lines(tf, layout.first_data):
         raise tf.fail("has a header but no data rows", tf.last_line, None)
     rows = price_rows(tf, layout)
-    rows, warnings = check_bars(tf, rows, layout.columns, target)
+    # price_rows checked each row on its own; what is left spans rows
+    rows, warnings = check_across_rows(tf, rows, layout.columns, target)
     rows, calendar_warnings = stamp_sessions(rows)
     return Parsed(
         file=tf.name,

@@ -72,10 +72,6 @@ class SeriesSpec:
         """The source of this series published by ``feed`` (its oldest vintage, if several)."""
         return next((s for s in self.sources if s.feed == feed), None)
 
-    def vintages(self, feed: str) -> tuple[SourceSpec, ...]:
-        """The vintages of ``feed``, oldest first (empty when the feed has no dated release)."""
-        return tuple(s for s in self.sources if s.feed == feed and s.released is not None)
-
 
 @dataclass(frozen=True)
 class Unavailable:
