@@ -79,7 +79,7 @@ def _second_run(script: str, env: dict[str, str]) -> float:
     return float(json.loads(out.stdout.strip().splitlines()[-1])["seconds"])
 
 
-def _timed(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+def run_command(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     cli = [sys.executable, "-c", "from analysis.cli import main; main()", *args]
     out = subprocess.run(
         [sys.executable, "-c", WRAPPER, *cli], capture_output=True, text=True, env=env
@@ -96,7 +96,7 @@ def run_commands(work: Path, data: Path, repeat: int, log: Any = print) -> list[
     shutil.rmtree(store, ignore_errors=True)
     env = {**os.environ, "TAPECHECK_STORE": str(store), "TAPECHECK_DATA": str(data)}
     rows = []
-    ingest = _timed(["ingest"], env)
+    ingest = run_command(["ingest"], env)
     rows.append(
         {
             "command": "tapecheck ingest (empty store)",
@@ -108,8 +108,8 @@ def run_commands(work: Path, data: Path, repeat: int, log: Any = print) -> list[
         cache = work / "statement-cache" / "-".join(args)
         shutil.rmtree(cache, ignore_errors=True)
         run_env = {**env, "TAPECHECK_CACHE": str(cache)}
-        cold = _timed(args, run_env)
-        runs = [_timed(args, run_env) for _ in range(repeat)]
+        cold = run_command(args, run_env)
+        runs = [run_command(args, run_env) for _ in range(repeat)]
         rows.append(
             {
                 "command": f"{name} (no statements kept yet)",

@@ -21,7 +21,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.commands import _timed
+from benchmarks.commands import run_command
 from store.ingest.formats import CHUNK_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,11 +53,11 @@ def synthetic_prices(path: Path, megabytes: float) -> int:
 def _ingest(args: list[str]) -> tuple[int, float]:
     """Peak resident memory (bytes) and wall time of ``tapecheck ARGS`` in a fresh process.
 
-    Measured as the real-data commands are (:func:`benchmarks.commands._timed`): through a
+    Measured as the real-data commands are (:func:`benchmarks.commands.run_command`): through a
     small wrapper process, because Linux carries ``ru_maxrss`` across ``exec`` and a child
     of this process would report at least this process's own peak.
     """
-    figures = _timed(args, {**os.environ, "PYTHONPATH": str(ROOT)})
+    figures = run_command(args, {**os.environ, "PYTHONPATH": str(ROOT)})
     return figures["peak_rss"], figures["seconds"]
 
 
