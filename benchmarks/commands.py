@@ -80,6 +80,7 @@ def _second_run(script: str, env: dict[str, str]) -> float:
 
 
 def run_command(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run ``tapecheck ARGS`` in a new process: its wall time and its own peak RSS."""
     cli = [sys.executable, "-c", "from analysis.cli import main; main()", *args]
     out = subprocess.run(
         [sys.executable, "-c", WRAPPER, *cli], capture_output=True, text=True, env=env

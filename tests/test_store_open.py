@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from conftest import bars_batch, run_tapecheck
 
@@ -58,3 +60,19 @@ def test_cli_errors_are_one_line_with_exit_code_2(tmp_path):
     assert len(done.stderr.strip().splitlines()) <= 2  # rich may wrap one long line
     done = run_tapecheck("log", store=tmp_path / "absent")
     assert done.returncode == 2 and "no store at" in done.stderr
+
+
+def test_a_store_whose_path_has_a_space_and_a_percent_sign(tmp_path):
+    """Delta's file URIs escape such characters; the snapshot still names the files on disk."""
+    import datetime as dt
+
+    from analysis.tape import Tape
+
+    log = EventLog.open(tmp_path / "my stores 100%" / "s", create=True)
+    log.append(bars_batch(3))
+    snapshot = log.snapshot()
+    assert snapshot.files and all(os.path.exists(f) for f in snapshot.files)
+    folded = log.projection()
+    assert folded.files and all(os.path.exists(f) for f in folded.files)
+    tape = Tape(log)
+    assert tape.run(tape.bars(dt.datetime(2100, 1, 1, tzinfo=dt.UTC))).height == 3
