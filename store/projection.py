@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -46,6 +47,11 @@ from store.pruning import add_actions, select_files
 DIRECTORY = "projection"
 APP_ID = "tapecheck-projection"
 LOG_VERSION = "tapecheck.log_version"
+# A commit applying one part of a log version (the last part records LOG_VERSION instead).
+PART_OF = "tapecheck.part_of_log_version"
+# Events per MERGE when a version is read back from the log: bounds the memory of applying a
+# streamed ingest of a large file (delta-rs holds a MERGE's source and its join in memory).
+APPLY_ROWS = 262_144
 # Seals and retraction fields stay in the log: the folded tape never needs them.
 COLUMNS: tuple[str, ...] = tuple(
     c for c in EVENT_SCHEMA if c not in ("record_hash", "retracts", "reason")
@@ -212,17 +218,41 @@ class Projection:
         raise ConcurrencyExhausted(f"gave up bringing {self.path} up to log version {log_version}")
 
     def _apply(self, table: DeltaTable, log_path: Path, version: int, fresh: Fresh | None) -> None:
+        """Apply one log version. The events of a version read back from the log (a streamed
+        ingest of a large file, a version another process committed) are merged in parts of
+        at most :data:`APPLY_ROWS` events, so memory does not grow with the version; only the
+        last part's commit records the log version, so a crash part-way leaves the version
+        unapplied and the next update applies it again (a MERGE applied twice changes
+        nothing)."""
         if fresh is not None and fresh.version == version:
-            events, all_new = fresh.events, fresh.all_new
+            parts: list[tuple[Callable[[], pl.DataFrame], bool]] = [
+                (lambda: fresh.events, fresh.all_new)
+            ]
         else:
-            events, all_new = added_events(log_path, version), False
+            parts = [(read, False) for read in added_parts(log_path, version)]
+        for n, (read, all_new) in enumerate(parts, start=1):
+            last = n == len(parts)
+            props = CommitProperties(
+                app_transactions=[Transaction(APP_ID, version)] if last else None,
+                custom_metadata={LOG_VERSION if last else PART_OF: str(version)},
+                max_commit_retries=0,
+            )
+            self._merge(table, read(), all_new, log_path, version, props)
+            if not last:
+                table.update_incremental()
+
+    def _merge(
+        self,
+        table: DeltaTable,
+        events: pl.DataFrame,
+        all_new: bool,
+        log_path: Path,
+        version: int,
+        props: CommitProperties,
+    ) -> None:
+        """MERGE the fold of the keys ``events`` touch, as of log ``version``."""
         if events.height == 0:
             return
-        props = CommitProperties(
-            app_transactions=[Transaction(APP_ID, version)],
-            custom_metadata={LOG_VERSION: str(version)},
-            max_commit_retries=0,
-        )
         if all_new and bool((events.get_column("event_type") != EventType.RETRACTION.value).all()):
             # brand-new keys: their fold is the events themselves, no need to read the log
             live = events.select(COLUMNS)
@@ -308,14 +338,16 @@ def _match_predicate(touched: pl.DataFrame) -> str:
     return " AND ".join(parts)
 
 
-def added_events(log_path: Path, version: int) -> pl.DataFrame:
-    """The events a log version added: the files in it that were not in the version before.
+def added_parts(log_path: Path, version: int) -> list[Callable[[], pl.DataFrame]]:
+    """The events a log version added (the files in it that were not in the version
+    before), as readers of groups of files of at most :data:`APPLY_ROWS` events each (a
+    single larger file is a group of its own).
 
     The log is append-only, so a version that removes files is a compaction: it rewrites
-    events without adding any.
+    events without adding any (no part).
     """
     if version == 0:
-        return pl.DataFrame(schema=EVENT_SCHEMA)  # the table's creation
+        return []  # the table's creation
     try:
         table = DeltaTable(str(log_path), version=version)
         before = DeltaTable(str(log_path), version=version - 1)
@@ -323,13 +355,32 @@ def added_events(log_path: Path, version: int) -> pl.DataFrame:
         raise StoreMissing(f"cannot read log version {version} of {log_path}: {exc}") from None
     old = set(add_actions(before).get_column("path").to_list())
     actions = add_actions(table)
-    now = set(actions.get_column("path").to_list())
+    if not old <= set(actions.get_column("path").to_list()):
+        return []
     added = actions.filter(~pl.col("path").is_in(list(old)))
-    if added.height == 0 or not old <= now:
-        return pl.DataFrame(schema=EVENT_SCHEMA)
-    return pl.read_parquet(files_of(table, added), hive_partitioning=False).cast(
-        dict(EVENT_SCHEMA)  # type: ignore[arg-type]
-    )
+    groups: list[list[int]] = []
+    rows = 0
+    for i, records in enumerate(added.get_column("num_records").fill_null(0).to_list()):
+        if not groups or rows + records > APPLY_ROWS:
+            groups.append([])
+            rows = 0
+        groups[-1].append(i)
+        rows += records
+
+    def reader(files: pl.DataFrame) -> Callable[[], pl.DataFrame]:
+        def read() -> pl.DataFrame:
+            frame = pl.read_parquet(files_of(table, files), hive_partitioning=False)
+            return frame.cast(dict(EVENT_SCHEMA))  # type: ignore[arg-type]
+
+        return read
+
+    return [reader(added[g]) for g in groups]
+
+
+def added_events(log_path: Path, version: int) -> pl.DataFrame:
+    """Every event a log version added, in one frame (see :func:`added_parts`)."""
+    frames = [read() for read in added_parts(log_path, version)]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=EVENT_SCHEMA)
 
 
 def problems(log_path: Path, root: Path) -> list[str]:

@@ -232,3 +232,44 @@ def test_a_late_projection_compaction_keeps_each_log_version_its_own_facts(delta
     for version in range(1, delta_log.version() + 1):
         assert delta_log.folded(version=version).equals(tape_fold(delta_log, version=version))
     assert delta_log.folded(version=began_at).height == 2
+
+
+def test_a_large_version_is_merged_in_parts_and_a_crash_between_parts_heals(delta_log, monkeypatch):
+    """A streamed ingest's version is read back from the log and merged a few events at a
+    time (memory does not grow with the file); only the last part records the log version,
+    so a crash between parts leaves it unapplied, and the next read applies it whole."""
+    import store.log
+    import store.projection
+
+    monkeypatch.setattr(store.log, "STREAM_FILE_BYTES", 1024)
+    monkeypatch.setattr(store.log, "STREAM_ROW_GROUP", 3)
+    monkeypatch.setattr(store.projection, "APPLY_ROWS", 4)
+    batches = [
+        bars_batch(5, start=dt.date(2025, 1, 1) + dt.timedelta(days=10 * k), symbol=f"^S{k}")
+        for k in range(3)
+    ]
+    merge = Projection._merge
+    calls = []
+
+    def dies_on_the_second_part(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return merge(self, *args, **kwargs)
+
+    monkeypatch.setattr(Projection, "_merge", dies_on_the_second_part)
+    with pytest.warns(UserWarning, match="not up to date"):
+        delta_log.append_stream(lambda: ((b, None) for b in batches))
+    projection = Projection(delta_log.root)
+    table = projection.table()
+    # one part merged, and the version not recorded as applied
+    assert [h.get(store.projection.PART_OF) for h in table.history()].count("1") == 1
+    assert projection.reflected(table) < delta_log.version()
+    monkeypatch.setattr(Projection, "_merge", merge)
+    reopened = EventLog.open(delta_log.root)
+    assert reopened.folded().height == 15
+    assert reopened.folded().equals(tape_fold(reopened))
+    assert projection.reflected(projection.table()) == reopened.version()
+    parts = store.projection.added_parts(reopened.table_path, reopened.version())
+    assert len(parts) >= 2 and sum(read().height for read in parts) == 15
+    assert reopened.folded(version=0).height == 0
