@@ -56,10 +56,15 @@ PREFERRED = "*"
 @dataclass(frozen=True)
 class View:
     """One reading of the tape: as known at ``cut``, with ``feed = (symbol, feed)`` read in
-    place of the preferred feeds of that symbol (``None``: the preferred feeds everywhere)."""
+    place of the preferred feeds of that symbol (``None``: the preferred feeds everywhere),
+    holding the symbols and series in ``reads`` (``None``: all of the panel's)."""
 
     cut: dt.datetime
     feed: tuple[str, str] | None = None
+    # the symbols and series this view holds (None: every one of the panel's); a view that
+    # reads one symbol from another feed needs only what the claims on that symbol read, and
+    # holding every other symbol's history in it made panels 4-9 times larger than their data
+    reads: frozenset[str] | None = None
 
     @property
     def day(self) -> dt.date:
@@ -129,6 +134,7 @@ class Panel:
             }
             for i, v in enumerate(self.views)
             for s in symbols
+            if v.reads is None or s in v.reads
         ]
         schema: dict[str, pl.DataType] = {
             "view": pl.Int64(),

@@ -105,6 +105,14 @@ _SELECTED_TYPES = (dt.String, dt.Date, dt.Timestamp, dt.Boolean)
 # Shapes kept per process; a verify of the four articles needs 88.
 CAPACITY = 1024
 _STAND_IN = "__tapecheck_table_{}__"
+# The operations ibis's DuckDB backend prepares before a query runs (see `_Bound.hooked`).
+_HOOKED: tuple[type[ops.Node], ...] = (
+    ops.InMemoryTable,
+    ops.ScalarUDF,
+    ops.AggUDF,
+    ops.GeoSpatialUnOp,
+    ops.GeoSpatialBinOp,
+)
 
 
 class Slot(ops.Value):
@@ -123,6 +131,9 @@ class _Bound:
     key: tuple[Any, ...]
     slots: dict[ops.Node, int]
     tables: dict[ops.Node, int]
+    # whether ibis's pre-execute hooks have work to do (register a memtable or a UDF, load an
+    # extension, warn of a consumed reader); each walks the whole graph, ~4 ms a query
+    hooked: bool
 
     @property
     def values(self) -> tuple[Any, ...]:
@@ -216,11 +227,12 @@ class Statements:
         ``None`` when the query is to be compiled the ordinary way."""
         if not self.enabled:
             return None
-        con._run_pre_execute_hooks(expr)
         try:
             bound = _bind(expr.as_table().op(), con)
         except Exception:  # an operation that will not take a slot: compile it whole
             return None
+        if bound.hooked:
+            con._run_pre_execute_hooks(expr)
         key = (type(con.compiler), bound.key)
         with self._lock:
             known = key in self._sql
@@ -369,7 +381,12 @@ def _bind(op: ops.Node, con: Any) -> _Bound:
             key.append(("T", tables[node], node.schema, getattr(node, "namespace", None)))
         else:
             key.append((type(node), *(_encoded(arg, number) for arg in node.__args__)))
-    return _Bound(op, tuple(key), slots, tables)
+    readers = getattr(con, "_record_batch_readers_consumed", {})
+    hooked = any(
+        isinstance(node, _HOOKED) or (isinstance(node, ops.PhysicalTable) and node.name in readers)
+        for node in order
+    )
+    return _Bound(op, tuple(key), slots, tables, hooked)
 
 
 def _encoded(arg: Any, number: dict[ops.Node, int]) -> Any:

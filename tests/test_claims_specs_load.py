@@ -188,3 +188,23 @@ def test_an_unknown_symbol_exits_2_and_suggests_the_known_one(tmp_path):
     assert "unknown series 'RUT'" in lines[0] and "^RUT" in lines[0] and "claim T01" in lines[0]
     assert "line 10" in lines[0] or "line 9" in lines[0]
     assert sorted(p.name for p in store.rglob("*")) == before  # nothing written
+
+
+def test_anchors_and_merge_keys_load_as_their_expansion(tmp_path):
+    """The spec is built from the node tree the loader composes and checks; anchors, aliases
+    and merge keys mean what ``yaml.safe_load`` makes of them (the oracle)."""
+    import yaml
+
+    shared = GOOD.replace(
+        "    check:\n      predicate: period_return\n",
+        "    check: &ytd\n      predicate: period_return\n",
+    ) + (
+        "  - id: T03\n    kind: as_published\n    says: Again\n"
+        "    check:\n      <<: *ytd\n      value: 0.10\n"
+    )
+    spec = load_article(write(tmp_path, shared))
+    expected = yaml.safe_load(shared)["claims"][2]["check"]
+    check = spec.claims[2].check
+    assert check.value == expected["value"] == 0.10
+    assert check.symbol == expected["symbol"] == "^RUT"
+    assert spec.claims[0].check.value == 0.12

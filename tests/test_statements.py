@@ -123,6 +123,24 @@ def test_tables_are_stand_ins(con: ibis.BaseBackend) -> None:
     assert (mine.compiled, mine.reused) == (1, 1)
     mem = ibis.memtable({"x": [7, 8]})
     assert mine.run(con, mem.filter(mem.x > 7))["x"].to_list() == [8]
+    # a memtable is registered before it runs (ibis's hooks), also joined to an engine table
+    # and in a later query of the same shape
+    other = ibis.memtable({"x": [2, 30]})
+    for m in (mem, other):
+        joined = one.join(m, "x") if m is other else one.filter(one.x.isin([1]))
+        assert_frame_equal(mine.run(con, joined), con.to_polars(joined))
+    assert mine.run(con, other.filter(other.x > 7))["x"].to_list() == [30]
+
+
+def test_hooks_run_only_for_what_needs_them(con: ibis.BaseBackend, bars: ir.Table) -> None:
+    """ibis's pre-execute hooks (each a walk of the whole graph) run for a query that has an
+    in-memory table, and not for one that reads engine tables only."""
+    from analysis.statements import _bind
+
+    mem = ibis.memtable({"x": [1]})
+    assert _bind(mem.filter(mem.x > 0).op(), con).hooked
+    assert _bind(bars.join(mem, bars["view"] == mem.x).op(), con).hooked
+    assert not _bind(bars.filter(bars.symbol == "^A").op(), con).hooked
 
 
 def test_a_constant_used_elsewhere_stays_in_the_shape(

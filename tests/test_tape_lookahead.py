@@ -48,15 +48,17 @@ def history() -> pl.DataFrame:
 def signal_values(tape: Tape) -> dict[str, object]:
     bars = tape.bars(KNOWN_AT, RECORDED_BY, symbols=["^TST"])
     as_of = DAYS[CUT_INDEX]["session"]
+    # through the tape's own engine path, as every claim runs (each shape compiles once)
+    run = tape.run
     return {
-        "bars": bars.order_by("session").to_polars().drop("recorded_at"),
-        "sma": sg.moving_average(bars, 20).order_by("session").to_polars()["sma"].to_list(),
-        "crossings": sg.ma_crossings(bars, 10).to_polars()["session"].to_list(),
-        "records": sg.record_closes(bars).to_polars()["session"].to_list(),
-        "ytd": sg.ytd_return(bars, as_of).to_polars()["period_return"].to_list(),
-        "weekly": sg.weekly_closes(bars).to_polars()["session"].to_list(),
-        "drawdown": sg.max_drawdown(bars).to_polars().row(0),
-        "first_above": sg.first_close_above(bars, 110).to_polars()["session"].to_list(),
+        "bars": run(bars.order_by("session")).drop("recorded_at"),
+        "sma": run(sg.moving_average(bars, 20).order_by("session"))["sma"].to_list(),
+        "crossings": run(sg.ma_crossings(bars, 10))["session"].to_list(),
+        "records": run(sg.record_closes(bars))["session"].to_list(),
+        "ytd": run(sg.ytd_return(bars, as_of))["period_return"].to_list(),
+        "weekly": run(sg.weekly_closes(bars))["session"].to_list(),
+        "drawdown": run(sg.max_drawdown(bars)).row(0),
+        "first_above": run(sg.first_close_above(bars, 110))["session"].to_list(),
     }
 
 

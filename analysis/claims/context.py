@@ -98,12 +98,17 @@ class Context:
         # per first series: (cut index, view index) of each other feed's view
         self._feed_views: dict[str, list[tuple[int, int]]] = {}
         if cross_source:
-            firsts = {c.check.subjects()[0] for c in self.claims if c.check is not None}
-            for symbol in sorted(firsts):
+            # per first series, what the claims judged across its feeds read
+            reads: dict[str, set[str]] = {}
+            for c in self.claims:
+                if c.check is not None:
+                    subjects = c.check.subjects()
+                    reads.setdefault(subjects[0], set()).update(subjects)
+            for symbol in sorted(reads):
                 for feed in other_feeds(symbol):
                     for k, cut in enumerate(self.cuts):
                         self._feed_views.setdefault(symbol, []).append((k, len(views)))
-                        views.append(View(cut, (symbol, feed)))
+                        views.append(View(cut, (symbol, feed), frozenset(reads[symbol])))
         names = _subjects(self.claims)
         self.panel = Panel(
             tape,

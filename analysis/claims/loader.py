@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from yaml.constructor import SafeConstructor
 
 from analysis.claims.model import ArticleSpec
 from store.errors import BadInput
@@ -137,7 +138,9 @@ def load_article(path: Path | str) -> ArticleSpec:
     root = _compose(text, name)
     _check_traps(root, name)
     try:
-        data = yaml.safe_load(text)
+        # built from the node tree already composed (and checked) above: parsing the text a
+        # second time cost as much again
+        data = SafeConstructor().construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, name) from None
     except (ValueError, TypeError, OverflowError) as exc:
