@@ -47,7 +47,6 @@ import decimal
 import enum
 import functools
 import hashlib
-import os
 import threading
 import zoneinfo
 from collections import OrderedDict
@@ -69,6 +68,7 @@ import sqlglot.expressions as sge
 from ibis.expr.schema import Schema
 
 from analysis.files import write_atomically
+from store.config import CACHE_ENV, cache_path
 
 __all__ = [
     "CACHE_ENV",
@@ -80,7 +80,6 @@ __all__ = [
     "uncached",
 ]
 
-CACHE_ENV = "TAPECHECK_CACHE"
 # Bumped whenever what a stored statement means changes (the slot rendering, the key's text).
 FORMAT = 1
 
@@ -179,8 +178,6 @@ class Statements:
 
     def run(self, con: Any, expr: ir.Expr) -> pl.DataFrame:
         """Execute ``expr`` on the DuckDB connection ``con``, as ``con.to_polars`` would."""
-        from ibis.backends.duckdb.converter import DuckDBPyArrowData
-
         bound = self._prepared(con, expr)
         if bound is None:
             return con.to_polars(expr)
@@ -192,7 +189,7 @@ class Statements:
             self._refuse(key)
             return con.to_polars(expr)
 
-        table = expr.as_table().__pyarrow_result__(table, data_mapper=DuckDBPyArrowData)
+        table = expr.as_table().__pyarrow_result__(table, data_mapper=_data_mapper())
         return expr.__polars_result__(pl.from_arrow(table))
 
     def create_temp_table(self, con: Any, name: str, expr: ir.Table) -> ir.Table:
@@ -266,16 +263,33 @@ class Statements:
         return key, sql, bound.values
 
 
+@functools.cache
+def _data_mapper() -> type:
+    """ibis's DuckDB result conversion (``DuckDBPyArrowData``), without the module it lives
+    in: that module imports pandas (half a second) for a conversion no tapecheck query uses."""
+    import pyarrow as pa
+    from ibis.formats.pyarrow import PyArrowData
+
+    class DuckDBArrowData(PyArrowData):
+        @classmethod
+        def convert_scalar(cls, scalar: pa.Scalar, dtype: dt.DataType) -> pa.Scalar:
+            if dtype.is_null():
+                return pa.scalar(None)
+            return super().convert_scalar(scalar, dtype)
+
+        @classmethod
+        def convert_column(cls, column: pa.Array, dtype: dt.DataType) -> pa.Array:
+            if dtype.is_null():
+                return pa.nulls(len(column))
+            return super().convert_column(column, dtype)
+
+    return DuckDBArrowData
+
+
 def cache_directory() -> Path | None:
     """Where compiled statements are kept between processes (``None``: nowhere)."""
-    root = os.environ.get(CACHE_ENV)
-    if root is not None and root.strip().lower() in {"off", "0", "none", ""}:
-        return None
-    if root is None:
-        import platformdirs
-
-        root = platformdirs.user_cache_dir("tapecheck")
-    return Path(root).expanduser() / "statements"
+    root = cache_path()
+    return root / "statements" if root is not None else None
 
 
 def _stored_path(con: Any, bound: _Bound) -> Path | None:
@@ -314,11 +328,27 @@ class _Unstable(Exception):
 
 def _stable(obj: Any) -> str:
     """A text for a key that is the same in every process (no addresses, no set order)."""
-    if isinstance(obj, tuple):
-        return "(" + ",".join(_stable(o) for o in obj) + ")"
-    if isinstance(obj, frozenset):
-        return "{" + ",".join(sorted(_stable(o) for o in obj)) + "}"
-    if obj is None or isinstance(
+    parts: list[str] = []
+    _stable_into(obj, parts)
+    return "".join(parts)
+
+
+def _stable_into(obj: Any, parts: list[str]) -> None:
+    # one list for the whole key, joined once: joining at every level of a deep key cost
+    # 0.3 s for the 88 shapes of a verify
+    kind = type(obj)
+    if kind is str or kind is int:  # most of a key: the fast path of the branch below
+        parts.append(f"{kind.__name__}:{obj!r}")
+    elif isinstance(obj, tuple):
+        parts.append("(")
+        for i, o in enumerate(obj):
+            if i:
+                parts.append(",")
+            _stable_into(o, parts)
+        parts.append(")")
+    elif isinstance(obj, frozenset):
+        parts.append("{" + ",".join(sorted(_stable(o) for o in obj)) + "}")
+    elif obj is None or isinstance(
         obj,
         bool
         | int
@@ -330,18 +360,20 @@ def _stable(obj: Any) -> str:
         | datetime.time
         | datetime.timedelta,
     ):
-        return f"{type(obj).__name__}:{obj!r}"
-    if isinstance(obj, type):
-        return f"type:{obj.__module__}.{obj.__qualname__}"
-    if isinstance(obj, enum.Enum):
-        return f"enum:{type(obj).__module__}.{type(obj).__qualname__}.{obj.name}"
-    if isinstance(obj, dt.DataType):
-        return f"dtype:{obj!r}"
-    if isinstance(obj, Schema):
-        return "schema:" + _stable(tuple(obj.items()))
-    if isinstance(obj, ops.Namespace):
-        return f"namespace:{obj.catalog!r}.{obj.database!r}"
-    raise _Unstable(type(obj).__name__)
+        parts.append(f"{type(obj).__name__}:{obj!r}")
+    elif isinstance(obj, type):
+        parts.append(f"type:{obj.__module__}.{obj.__qualname__}")
+    elif isinstance(obj, enum.Enum):
+        parts.append(f"enum:{type(obj).__module__}.{type(obj).__qualname__}.{obj.name}")
+    elif isinstance(obj, dt.DataType):
+        parts.append(f"dtype:{obj!r}")
+    elif isinstance(obj, Schema):
+        parts.append("schema:")
+        _stable_into(tuple(obj.items()), parts)
+    elif isinstance(obj, ops.Namespace):
+        parts.append(f"namespace:{obj.catalog!r}.{obj.database!r}")
+    else:
+        raise _Unstable(type(obj).__name__)
 
 
 def _quoted(con: Any, name: str) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 STORE_ENV = "TAPECHECK_STORE"
 DATA_ENV = "TAPECHECK_DATA"
+CACHE_ENV = "TAPECHECK_CACHE"
 
 
 def project_root() -> Path:
@@ -28,3 +29,17 @@ def data_path() -> Path:
     if configured:
         return Path(configured).expanduser().resolve()
     return (project_root().parent / "shared" / "data").resolve()
+
+
+def cache_path() -> Path | None:
+    """``TAPECHECK_CACHE``, else the user's cache directory (``~/.cache/tapecheck`` on Linux);
+    ``None`` when set to ``off``. What is kept there (compiled statements, the exchange
+    calendar) only saves time: deleting it never changes a result."""
+    root = os.environ.get(CACHE_ENV)
+    if root is not None and root.strip().lower() in {"off", "0", "none", ""}:
+        return None
+    if root is None:
+        import platformdirs
+
+        root = platformdirs.user_cache_dir("tapecheck")
+    return Path(root).expanduser()

@@ -248,3 +248,11 @@ def test_timestamp_constants_bind_the_instant_ibis_compiles(
     at = t.at.cast(dtype)
     expr = t.filter(at <= ibis.literal(value, type=dtype)).select("i")
     assert_frame_equal(mine.run(con, expr), con.to_polars(expr))
+
+
+def test_results_convert_as_ibis_converts_them(con: ibis.BaseBackend, bars: ir.Table) -> None:
+    """A prepared query's result takes the types ibis's DuckDB backend gives it, a column of
+    no type (NULL) included."""
+    mine = Statements(stored=False)
+    expr = bars.filter(bars.symbol == "^A").mutate(nothing=ibis.null(), day=bars.session)
+    assert_frame_equal(mine.run(con, expr), con.to_polars(expr))

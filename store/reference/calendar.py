@@ -1,28 +1,72 @@
 """The XNYS exchange calendar: when each session opened and closed, and how weeks end.
 
-The calendar is built once per process from 1885, the first year ``exchange_calendars`` knows;
+The calendar is built from 1885, the first year ``exchange_calendars`` knows;
 its default start would only reach 20 years back. Early closes are the calendar's own (the day
 after Thanksgiving closes at 13:00 New York time, 18:00 UTC).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import importlib.metadata
+import io
 import warnings
 from functools import lru_cache
+from pathlib import Path
 
 import polars as pl
+
+from store.config import cache_path
+from store.files import write_atomically
 
 __all__ = ["CALENDAR", "session_bounds", "sessions", "weekly_calendar"]
 
 CALENDAR = "XNYS"
 CALENDAR_START = "1885-01-01"
 _UTC = pl.Datetime("us", "UTC")
+_SCHEMA = pl.Schema({"session": pl.Date(), "open": _UTC, "close": _UTC})
 
 
 @lru_cache(maxsize=1)
 def sessions() -> pl.DataFrame:
-    """Every XNYS session the calendar knows: ``session`` (Date), ``open``, ``close`` (UTC)."""
+    """Every XNYS session the calendar knows: ``session`` (Date), ``open``, ``close`` (UTC).
+
+    The table is kept in the cache directory (``$TAPECHECK_CACHE/calendar``) per
+    exchange_calendars version and day, since building it (importing exchange_calendars and
+    pandas, then computing 140 years of holidays) costs a new process over a second; the
+    calendar's default end is a year from today, so a new day builds it again."""
+    kept = _kept_path()
+    if kept is not None:
+        try:
+            frame = pl.read_parquet(kept)
+            if frame.schema == _SCHEMA and frame.height > 0:
+                return frame
+        except (OSError, pl.exceptions.PolarsError):
+            pass  # missing or damaged: built again below
+    frame = _build()
+    if kept is not None:
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer)
+        # a read-only or full cache directory costs time, never a result
+        with contextlib.suppress(OSError):
+            write_atomically(buffer.getvalue(), kept)
+    return frame
+
+
+def _kept_path() -> Path | None:
+    root = cache_path()
+    if root is None:
+        return None
+    try:
+        version = importlib.metadata.version("exchange_calendars")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    today = dt.date.today().isoformat()  # the calendar's default end is local today + 1 year
+    return root / "calendar" / f"{CALENDAR}-from-{CALENDAR_START}-xcals-{version}-{today}.parquet"
+
+
+def _build() -> pl.DataFrame:
     import exchange_calendars as xcals  # heavy import, only when a calendar is needed
 
     with warnings.catch_warnings():
