@@ -55,7 +55,9 @@ def known_series(log: EventLog, version: int | None = None) -> set[str]:
 
 def data_end(tape: Tape) -> str | None:
     """The last session of the primary index on the tape (what 'now' means in a report)."""
-    bars = tape.bars(FAR_FUTURE, symbols=["^RUT", "^GSPC"])
+    # the preferred feeds hold a session wherever any feed has it (unadjusted prices are
+    # never filtered), so the last session of every feed's bars is theirs: no need to rank
+    bars = tape.facts(FAR_FUTURE, event_type="PriceBar", entities=["^RUT", "^GSPC"])
     last = tape.run(bars.agg(last=bars.session.max()))["last"].item()
     return last.isoformat() if last else None
 
