@@ -3,9 +3,9 @@
 Wall time and the peak RSS of the command's process, measured by a small wrapper process
 (``RUSAGE_CHILDREN`` of a process with one child is that child's peak).
 
-Each command runs first with an empty statement cache (``TAPECHECK_CACHE``: every query shape
-compiled by ibis, as on a new machine), then ``repeat`` times with the statements the first run
-kept (as every later run). ``verify`` is also timed in one process, warm: the second of two
+Each command runs first with an empty cache directory (``TAPECHECK_CACHE``: every query shape
+compiled by ibis and the XNYS calendar built, as on a new machine), then ``repeat`` times with
+what the first run kept (as every later run). ``verify`` is also timed in one process, warm: the second of two
 runs, as a notebook re-running it sees.
 """
 
@@ -113,7 +113,7 @@ def run_commands(work: Path, data: Path, repeat: int, log: Any = print) -> list[
         runs = [run_command(args, run_env) for _ in range(repeat)]
         rows.append(
             {
-                "command": f"{name} (no statements kept yet)",
+                "command": f"{name} (empty cache)",
                 "times": [cold["seconds"]],
                 "peak_rss": cold["peak_rss"],
             }
