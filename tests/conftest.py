@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,22 +39,37 @@ def delta_log(tmp_path: Path) -> EventLog:
 REQUIRE_DATA_ENV = "TAPECHECK_REQUIRE_DATA"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def statement_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Compiled statements go to a directory of this run (and its subprocesses), never to the
-    user's cache."""
+def pytest_configure(config: pytest.Config) -> None:
+    """Compiled statements and the calendar go to a directory of this run (and its
+    subprocesses), never to the user's cache. Set before collection: test modules build
+    tables from the calendar when they are imported."""
     import os
+    import tempfile
 
-    from analysis.statements import CACHE_ENV
+    from store.config import CACHE_ENV
 
-    path = tmp_path_factory.mktemp("statements")
-    before = os.environ.get(CACHE_ENV)
-    os.environ[CACHE_ENV] = str(path)
-    yield path
+    path = tempfile.mkdtemp(prefix="tapecheck-test-cache-")
+    config.stash[_CACHE_KEY] = (path, os.environ.get(CACHE_ENV))
+    os.environ[CACHE_ENV] = path
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import os
+    import shutil
+
+    from store.config import CACHE_ENV
+
+    if _CACHE_KEY not in config.stash:
+        return
+    path, before = config.stash[_CACHE_KEY]
     if before is None:
         os.environ.pop(CACHE_ENV, None)
     else:
         os.environ[CACHE_ENV] = before
+    shutil.rmtree(path, ignore_errors=True)
+
+
+_CACHE_KEY = pytest.StashKey[tuple[str, "str | None"]]()
 
 
 @pytest.fixture(scope="session")

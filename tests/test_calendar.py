@@ -37,9 +37,18 @@ def _fresh(monkeypatch: pytest.MonkeyPatch, cache: str) -> pl.DataFrame:
 
 def test_kept_sessions_equal_the_calendar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     oracle = _oracle()
+    built_name = calendar._kept_path
+    monkeypatch.setenv("TAPECHECK_CACHE", str(tmp_path))
+    today = built_name()
+    assert today is not None
+    earlier = today.with_name(today.name[: -len("2000-01-01.parquet")] + "2000-01-01.parquet")
+    other = today.with_name("XNYS-from-1885-01-01-xcals-0.0.1-format-1-2000-01-01.parquet")
+    earlier.parent.mkdir(parents=True)
+    earlier.write_bytes(b"an earlier day's table")
+    other.write_bytes(b"another version's table, kept for another environment")
     built = _fresh(monkeypatch, str(tmp_path))
-    kept = list((tmp_path / "calendar").glob("XNYS-*.parquet"))
-    assert len(kept) == 1
+    kept = sorted((tmp_path / "calendar").glob("XNYS-*.parquet"))
+    assert kept == sorted([today, other])  # today's replaces the earlier day's
     again = _fresh(monkeypatch, str(tmp_path))  # read back from the kept file
     for frame in (built, again):
         assert frame.select("session", "open", "close").equals(
@@ -70,6 +79,11 @@ def test_a_damaged_or_unwritable_cache_costs_time_not_results(
     kept.write_bytes(b"PAR1 not a parquet file")
     assert _fresh(monkeypatch, str(tmp_path)).height == oracle.height
     assert pl.read_parquet(kept).height == oracle.height  # written again, whole
+    # a readable table with wrong content (out of order, a session repeated) is rebuilt too
+    table = pl.read_parquet(kept)
+    for damaged in (table.reverse(), pl.concat([table.head(5), table])):
+        damaged.write_parquet(kept)
+        assert _fresh(monkeypatch, str(tmp_path)).equals(table)
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the cache directory would be")
     assert _fresh(monkeypatch, str(blocked)).height == oracle.height

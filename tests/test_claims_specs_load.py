@@ -208,3 +208,24 @@ def test_anchors_and_merge_keys_load_as_their_expansion(tmp_path):
     assert check.value == expected["value"] == 0.10
     assert check.symbol == expected["symbol"] == "^RUT"
     assert spec.claims[0].check.value == 0.12
+
+
+def test_errors_in_a_spec_with_merge_keys_name_their_own_line(tmp_path):
+    """Building merged mappings rewrites the node tree in place; errors must still point at
+    the claim's own lines, not at the anchor's."""
+    shared = GOOD.replace(
+        "    check:\n      predicate: period_return\n",
+        "    check: &ytd\n      predicate: period_return\n",
+    ) + (
+        "  - id: T03\n    kind: as_published\n    says: Again\n"
+        "    check:\n      <<: *ytd\n      value: ten\n"
+    )
+    lines = shared.splitlines()
+    bad = next(i for i, line in enumerate(lines, 1) if "value: ten" in line)
+    with pytest.raises(BadInput) as err:
+        load_article(write(tmp_path, shared))
+    assert err.value.row == bad, (err.value.row, bad)
+    good = load_article(write(tmp_path, shared.replace("value: ten", "value: 0.10")))
+    # a claim's line is its check's
+    check = next(i for i, line in enumerate(lines, 1) if i > bad - 3 and "check:" in line)
+    assert good._lines["T03"] == check

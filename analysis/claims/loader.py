@@ -1,9 +1,10 @@
 """Article specs from YAML, with errors that name the file, the line, the claim and the field.
 
 The specs ship as package data (``analysis/articles/*.yaml``); a user can point at their own.
-YAML is parsed twice: once into nodes, to find the line of any field and to catch YAML 1.1's
-traps before they turn into wrong values (an unquoted ``11:00`` is the number 660, an unquoted
-key ``on`` is ``True``), and once into plain data for pydantic. A spec larger than
+YAML is composed into nodes, to find the line of any field and to catch YAML 1.1's traps
+before they turn into wrong values (an unquoted ``11:00`` is the number 660, an unquoted key
+``on`` is ``True``), and the plain data for pydantic is built from those nodes (from the text
+again when the spec uses merge keys, which building rewrites in the tree). A spec larger than
 :data:`MAX_SPEC_BYTES` is refused before it is parsed.
 
 A rewrite may take its original's publication (``published: {basis: same_as, same_as: C}``):
@@ -45,6 +46,7 @@ MAX_DEPTH = 40
 QUOTE = 200
 
 _SEXAGESIMAL = re.compile(r"^[-+]?\d+(:[0-5]?\d)+$")
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 _BOOL_WORDS = {"on", "off", "yes", "no", "y", "n", "true", "false"}
 
 
@@ -136,11 +138,15 @@ def load_article(path: Path | str) -> ArticleSpec:
     except UnicodeDecodeError:
         raise BadInput("is not UTF-8 text", file=name) from None
     root = _compose(text, name)
-    _check_traps(root, name)
+    merges = _check_traps(root, name)
     try:
         # built from the node tree already composed (and checked) above: parsing the text a
-        # second time cost as much again
-        data = SafeConstructor().construct_document(root) if root is not None else None
+        # second time cost as much again. A merge key (<<) is the exception: building merges
+        # rewrites the tree in place, which would move the lines errors are reported at
+        if merges:
+            data = yaml.safe_load(text)
+        else:
+            data = SafeConstructor().construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, name) from None
     except (ValueError, TypeError, OverflowError) as exc:
@@ -183,13 +189,16 @@ def _depth(node: yaml.Node) -> int:
     return deepest
 
 
-def _check_traps(root: yaml.Node | None, name: str) -> None:
-    """YAML 1.1 reads some unquoted text as something else; refuse it with a hint."""
+def _check_traps(root: yaml.Node | None, name: str) -> bool:
+    """YAML 1.1 reads some unquoted text as something else; refuse it with a hint. Returns
+    whether the tree holds a merge key (``<<``)."""
+    merges = False
     stack = [root] if root is not None else []
     while stack:
         node = stack.pop()
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
+                merges = merges or key.tag == _MERGE_TAG
                 if (
                     isinstance(key, yaml.ScalarNode)
                     and not key.style
@@ -214,6 +223,7 @@ def _check_traps(root: yaml.Node | None, name: str) -> None:
                 file=name,
                 row=node.start_mark.line + 1,
             )
+    return merges
 
 
 def _yaml_error(exc: yaml.YAMLError, name: str) -> BadInput:

@@ -25,6 +25,8 @@ __all__ = ["CALENDAR", "session_bounds", "sessions", "weekly_calendar"]
 CALENDAR = "XNYS"
 CALENDAR_START = "1885-01-01"
 _UTC = pl.Datetime("us", "UTC")
+# Bumped whenever what the kept table holds changes (its columns, or how it is built).
+FORMAT = 1
 _SCHEMA = pl.Schema({"session": pl.Date(), "open": _UTC, "close": _UTC})
 
 
@@ -40,7 +42,7 @@ def sessions() -> pl.DataFrame:
     if kept is not None:
         try:
             frame = pl.read_parquet(kept)
-            if frame.schema == _SCHEMA and frame.height > 0:
+            if _whole(frame):
                 return frame
         except (OSError, pl.exceptions.PolarsError):
             pass  # missing or damaged: built again below
@@ -51,6 +53,11 @@ def sessions() -> pl.DataFrame:
         # a read-only or full cache directory costs time, never a result
         with contextlib.suppress(OSError):
             write_atomically(buffer.getvalue(), kept)
+            # one table per version is kept: those of earlier days are not read again (another
+            # environment sharing the directory keeps its own version's)
+            for old in kept.parent.glob(kept.name.rsplit("-", 3)[0] + "-*.parquet"):
+                if old != kept:
+                    old.unlink(missing_ok=True)
     return frame
 
 
@@ -63,7 +70,22 @@ def _kept_path() -> Path | None:
     except importlib.metadata.PackageNotFoundError:
         return None
     today = dt.date.today().isoformat()  # the calendar's default end is local today + 1 year
-    return root / "calendar" / f"{CALENDAR}-from-{CALENDAR_START}-xcals-{version}-{today}.parquet"
+    name = f"{CALENDAR}-from-{CALENDAR_START}-xcals-{version}-format-{FORMAT}-{today}.parquet"
+    return root / "calendar" / name
+
+
+def _whole(frame: pl.DataFrame) -> bool:
+    """Whether a table read back is a session table at all (damage Parquet's checks miss
+    would leave sessions out of order, repeated, or closing before they open)."""
+    if frame.schema != _SCHEMA or frame.height == 0 or frame.null_count().sum_horizontal()[0]:
+        return False
+    session = frame.get_column("session")
+    return bool(
+        session.is_sorted()
+        and session.n_unique() == frame.height
+        and (frame.get_column("open") < frame.get_column("close")).all()
+        and (frame.get_column("open").dt.date() == session).all()
+    )
 
 
 def _build() -> pl.DataFrame:
