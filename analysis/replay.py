@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis.backends import BACKEND_HELP
-from analysis.files import write_atomically
 from analysis.tape import Tape
 from store import EventLog
 from store.errors import BadInput, clip
+from store.files import write_atomically
 from store.reference.clock import end_of_day
 
 

@@ -46,11 +46,11 @@ from rich.table import Table
 
 from analysis import signals as sg
 from analysis.backends import BACKEND_HELP
-from analysis.files import write_atomically
 from analysis.replay import parse_cut
 from analysis.tape import Tape
 from store import EventLog
 from store.errors import BadInput
+from store.files import write_atomically
 from store.reference.clock import NEW_YORK, utc
 
 __all__ = ["SCREEN_COLUMNS", "screen"]

@@ -67,11 +67,10 @@ import sqlglot as sg
 import sqlglot.expressions as sge
 from ibis.expr.schema import Schema
 
-from analysis.files import write_atomically
-from store.config import CACHE_ENV, cache_path
+from store.config import cache_path
+from store.files import write_atomically
 
 __all__ = [
-    "CACHE_ENV",
     "SLOTTED_BY",
     "Slot",
     "Statements",
@@ -402,7 +401,10 @@ def _bind(op: ops.Node, con: Any) -> _Bound:
     slots: dict[ops.Node, int] = {}
     tables: dict[ops.Node, int] = {}
     key: list[Any] = []
+    readers = getattr(con, "_record_batch_readers_consumed", {})
+    hooked = False
     for node in order:
+        hooked = hooked or isinstance(node, _HOOKED) or _reader_backed(node, readers)
         if node in slottable:
             slots[node] = len(slots)
             key.append(("$", slots[node], node.dtype))
@@ -413,12 +415,11 @@ def _bind(op: ops.Node, con: Any) -> _Bound:
             key.append(("T", tables[node], node.schema, getattr(node, "namespace", None)))
         else:
             key.append((type(node), *(_encoded(arg, number) for arg in node.__args__)))
-    readers = getattr(con, "_record_batch_readers_consumed", {})
-    hooked = any(
-        isinstance(node, _HOOKED) or (isinstance(node, ops.PhysicalTable) and node.name in readers)
-        for node in order
-    )
     return _Bound(op, tuple(key), slots, tables, hooked)
+
+
+def _reader_backed(node: ops.Node, readers: dict[str, bool]) -> bool:
+    return isinstance(node, ops.PhysicalTable) and node.name in readers
 
 
 def _encoded(arg: Any, number: dict[ops.Node, int]) -> Any:

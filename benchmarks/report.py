@@ -178,7 +178,7 @@ def _cpus() -> int:
 def write(
     reports: list[SizeReport], commands: list[dict[str, Any]], json_path: Path, md: Path
 ) -> None:
-    from analysis.files import write_atomically
+    from store.files import write_atomically
 
     json_path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(json.dumps(to_json(reports, commands), indent=2, default=str), json_path)

@@ -55,7 +55,7 @@ def test_a_naive_datetime_is_refused():
 def test_written_files_get_the_usual_permissions(tmp_path):
     import os
 
-    from analysis.files import write_atomically
+    from store.files import write_atomically
 
     target = tmp_path / "report.json"
     write_atomically("{}\n", target)

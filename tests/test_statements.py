@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from analysis.statements import CACHE_ENV, Statements, statements, uncached
+from analysis.statements import Statements, statements, uncached
+from store.config import CACHE_ENV
 
 UTC = dt.UTC
 SYMBOLS = ["^A", "^B", "^C", "O'Hare"]  # a quote in a constant must bind, not break the SQL

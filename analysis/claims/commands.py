@@ -24,10 +24,11 @@ from analysis.claims.engine import (
     infer_dates,
 )
 from analysis.claims.loader import check_subjects, load_articles
-from analysis.claims.report import dumps, report_json, report_markdown, write_atomically
+from analysis.claims.report import dumps, report_json, report_markdown
 from analysis.tape import Tape
 from store import EventLog
 from store.errors import BadInput
+from store.files import write_atomically
 from store.reference.catalog import load_catalog
 from store.reference.clock import FAR_FUTURE
 

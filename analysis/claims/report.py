@@ -11,9 +11,8 @@ import math
 import re
 
 from analysis.claims.engine import ArticleResult, ClaimResult
-from analysis.files import write_atomically
 
-__all__ = ["dumps", "report_json", "report_markdown", "rewrite_rows", "write_atomically"]
+__all__ = ["dumps", "report_json", "report_markdown", "rewrite_rows"]
 
 
 def report_json(results: list[ArticleResult], data_end: str | None) -> dict[str, object]:

@@ -1,7 +1,7 @@
 """The XNYS exchange calendar: when each session opened and closed, and how weeks end.
 
-The calendar is built from 1885, the first year ``exchange_calendars`` knows;
-its default start would only reach 20 years back. Early closes are the calendar's own (the day
+The calendar is built from 1885, the first year ``exchange_calendars`` knows; its default
+start would only reach 20 years back. Early closes are the calendar's own (the day
 after Thanksgiving closes at 13:00 New York time, 18:00 UTC).
 """
 
@@ -55,7 +55,7 @@ def sessions() -> pl.DataFrame:
             write_atomically(buffer.getvalue(), kept)
             # one table per version is kept: those of earlier days are not read again (another
             # environment sharing the directory keeps its own version's)
-            for old in kept.parent.glob(kept.name.rsplit("-", 3)[0] + "-*.parquet"):
+            for old in kept.parent.glob(f"{_stem()}*.parquet"):
                 if old != kept:
                     old.unlink(missing_ok=True)
     return frame
@@ -65,13 +65,14 @@ def _kept_path() -> Path | None:
     root = cache_path()
     if root is None:
         return None
-    try:
-        version = importlib.metadata.version("exchange_calendars")
-    except importlib.metadata.PackageNotFoundError:
-        return None
     today = dt.date.today().isoformat()  # the calendar's default end is local today + 1 year
-    name = f"{CALENDAR}-from-{CALENDAR_START}-xcals-{version}-format-{FORMAT}-{today}.parquet"
-    return root / "calendar" / name
+    return root / "calendar" / f"{_stem()}{today}.parquet"
+
+
+def _stem() -> str:
+    """The kept table's name up to its day: what one version and format share."""
+    version = importlib.metadata.version("exchange_calendars")
+    return f"{CALENDAR}-from-{CALENDAR_START}-xcals-{version}-format-{FORMAT}-"
 
 
 def _whole(frame: pl.DataFrame) -> bool:
