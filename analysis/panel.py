@@ -34,8 +34,10 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -43,6 +45,8 @@ import ibis
 import ibis.expr.types as ir
 import polars as pl
 
+from analysis.backends import Backend
+from analysis.ordinal import first_rows
 from analysis.tape import BAR_COLUMNS, OBSERVATION_COLUMNS, Tape, adjust
 from store.reference.calendar import session_bounds
 from store.reference.clock import NEW_YORK, utc
@@ -51,6 +55,8 @@ __all__ = ["PREFERRED", "Panel", "View"]
 
 # The choice of feeds of a symbol that is not overridden: the catalog's preference.
 PREFERRED = "*"
+# Panels kept with a tape by `Panel.on`, newest last: a verify of the four articles builds 4.
+PANELS_PER_TAPE = 16
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,49 @@ class Panel:
         self.recorded_by = recorded_by
         self._kept: dict[tuple[object, ...], ir.Table] = {}
         self._results: dict[tuple[object, ...], object] = {}
+        self._tables: dict[tuple[object, ...], ir.Table] = {}
+        # the kept tables go with the panel: a long-lived tape (Tape.shared) outlives many
+        finalizer = weakref.finalize(self, _release, tape.backend, tape.con, self._kept)
+        finalizer.atexit = False
+
+    @classmethod
+    def on(
+        cls,
+        tape: Tape,
+        views: Sequence[View],
+        *,
+        symbols: Sequence[str] = (),
+        series: Sequence[str] = (),
+        recorded_by: dt.datetime | None = None,
+    ) -> Panel:
+        """The panel of these views and series on ``tape``, built once per tape: a later
+        reader of the same views (a second ``verify`` at the same store version) gets the
+        panel, its kept tables and its measurements as the first one left them. The
+        :data:`PANELS_PER_TAPE` most recently used are kept."""
+        key = (
+            "panel",
+            tuple(views),
+            tuple(sorted(set(symbols))),
+            tuple(sorted(set(series))),
+            recorded_by,
+        )
+        panel = tape.derived.get(key)
+        if panel is None:
+            panel = cls(tape, views, symbols=symbols, series=series, recorded_by=recorded_by)
+            tape.derived[key] = panel
+            kept = [k for k in tape.derived if k[0] == "panel"]
+            for old in kept[: max(0, len(kept) - PANELS_PER_TAPE)]:
+                del tape.derived[old]
+        tape.derived.move_to_end(key)
+        return panel
+
+    def table(self, key: tuple[object, ...], build: Callable[[], ir.Table]) -> ir.Table:
+        """The expression ``build`` makes, built once per ``key``: many claims read the same
+        symbols in the same views, and building an ibis expression costs milliseconds of
+        Python per operation (expressions are immutable, so one can serve every reader)."""
+        if key not in self._tables:
+            self._tables[key] = build()
+        return self._tables[key]
 
     def run(self, expr: ir.Expr) -> pl.DataFrame:
         """Execute on the tape's engine."""
@@ -156,7 +205,7 @@ class Panel:
         if adjusted:
             facts = adjust(facts)
         parts = [
-            self.tape.prefer(facts, entity, key, adjusted=adjusted).mutate(
+            self.tape.prefer(facts, entity, key, adjusted=adjusted, one_per_feed=True).mutate(
                 choice=ibis.literal(PREFERRED)
             )
         ]
@@ -184,14 +233,22 @@ class Panel:
 
     def closed(self, *, adjusted: bool = False) -> ir.Table:
         """The closed tape of each view: bars with ``valid_at <= cut``."""
-        bars = self.bars(adjusted=adjusted)
-        return bars.filter(bars.known)
+
+        def build() -> ir.Table:
+            bars = self.bars(adjusted=adjusted)
+            return bars.filter(bars.known)
+
+        return self.table(("closed", adjusted), build)
 
     def live(self) -> ir.Table:
         """The final bar of the session in progress at each view's cut (no row when the cut is
         outside a session)."""
-        bars = self.bars()
-        return bars.filter(bars.live)
+
+        def build() -> ir.Table:
+            bars = self.bars()
+            return bars.filter(bars.live)
+
+        return self.table(("live",), build)
 
     def now(self, *, adjusted: bool = False) -> ir.Table:
         """Every bar known now, read from each view's feeds (for scoring forecasts)."""
@@ -272,9 +329,15 @@ class Panel:
         return self._results[key]  # type: ignore[return-value]
 
 
+def _release(
+    backend: Backend, con: ibis.BaseBackend, kept: dict[tuple[object, ...], ir.Table]
+) -> None:
+    for table in kept.values():
+        # a connection already closed (the tape went first) has nothing left to free
+        with contextlib.suppress(Exception):
+            backend.release(con, table)
+
+
 def _latest(bars: ir.Table) -> ir.Table:
-    n = ibis.row_number().over(
-        group_by=[bars["view"], bars.symbol], order_by=ibis.desc(bars.session)
-    )
-    t = bars.mutate(_n=n)
-    return t.filter(t._n == 0).select("view", "symbol", "session", "close")
+    t = first_rows(bars, [bars["view"], bars.symbol], [ibis.desc(bars.session)])
+    return t.select("view", "symbol", "session", "close")

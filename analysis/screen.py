@@ -46,6 +46,7 @@ from rich.table import Table
 
 from analysis import signals as sg
 from analysis.backends import BACKEND_HELP
+from analysis.ordinal import first_rows
 from analysis.replay import parse_cut
 from analysis.tape import Tape
 from store import EventLog
@@ -99,8 +100,7 @@ def screen(
     bars = tape.bars(known_at, recorded_by, symbols=symbols, source=source, adjusted=adjusted)
     bars = bars.filter(bars.close.notnull()).select("symbol", "session", "close")
     averaged = sg.moving_average(bars, sessions)
-    latest = ibis.row_number().over(group_by=averaged.symbol, order_by=ibis.desc(averaged.session))
-    last = averaged.mutate(_n=latest).filter(ibis._._n == 0)
+    last = first_rows(averaged, [averaged.symbol], [ibis.desc(averaged.session)])
     ytd = sg.ytd_return(bars, day)
     ytd = ytd.select(ytd_symbol=ytd.symbol, ytd_return=ytd.period_return)
     records = sg.record_closes(bars, start=dt.date(day.year, 1, 1), end=day)

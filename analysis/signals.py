@@ -44,6 +44,7 @@ import polars as pl
 from dateutil.relativedelta import relativedelta
 from ibis.common.deferred import Deferred
 
+from analysis.ordinal import first_rows
 from store.reference.calendar import weekly_calendar
 
 __all__ = [
@@ -123,8 +124,7 @@ def _cumulative(t: ir.Table) -> object:
 
 def _first(t: ir.Table, *order: ir.Value, keys: Sequence[str] = KEYS) -> ir.Table:
     """The first row of each partition in ``order``."""
-    n = ibis.row_number().over(group_by=[t[k] for k in _keys(t, keys)], order_by=list(order))
-    return t.mutate(_n=n).filter(ibis._._n == 0).drop("_n")
+    return first_rows(t, [t[k] for k in _keys(t, keys)], order)
 
 
 def _within(t: ir.Table, start: Day | None, end: Day | None, column: str = "session") -> ir.Table:

@@ -45,6 +45,8 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import ibis
@@ -53,6 +55,7 @@ import polars as pl
 from deltalake.exceptions import DeltaError
 
 from analysis.backends import Backend, backend_for, backend_named
+from analysis.ordinal import first_rows
 from store import EVENT_SCHEMA
 from store.errors import TapecheckError
 from store.log import EventLog
@@ -102,6 +105,11 @@ OBSERVATION_COLUMNS = (
 )
 # Feeds a catalog does not rank still fill gaps, after every ranked feed, in name order.
 UNRANKED = 1_000
+# Tapes kept for the process by `Tape.shared`, newest last (a store's latest version and the
+# one before it: a notebook that appends and verifies again still has the older one at hand).
+SHARED_TAPES = 2
+_shared: OrderedDict[tuple[object, ...], Tape] = OrderedDict()
+_shared_lock = threading.Lock()
 
 
 class Tape:
@@ -151,8 +159,49 @@ class Tape:
             self._events = self.backend.read_snapshot(self.con, snapshot, EVENT_SCHEMA)
         self._folds: dict[dt.datetime | None, ir.Table] = {}
         self._ranks: dict[bool, ir.Table] = {}
+        # what readers derive from this tape and keep with it, newest last (analysis.panel
+        # keeps its panels here, so that a panel lives as long as its tape, and no longer)
+        self.derived: OrderedDict[tuple[object, ...], Any] = OrderedDict()
         self._projected: ir.Table | None = None
         self._projection_tried = not projection
+
+    @classmethod
+    def shared(
+        cls,
+        log: EventLog | MemoryEventLog,
+        *,
+        version: int | None = None,
+        backend: str | None = None,
+    ) -> Tape:
+        """A caching tape of ``log`` at ``version`` (default: the latest), kept for the process.
+
+        A Delta version never changes, so what one run folded and kept on the engine (each
+        article's panel) serves every later run at that version: a notebook re-running
+        ``verify`` reads the panels the last run built. A new version (an append) gets a new
+        tape; the :data:`SHARED_TAPES` newest are kept. An in-memory log can change under a
+        version number, so it always gets a new tape.
+        """
+        if not isinstance(log, EventLog):
+            return cls(log, version=version, backend=backend, cache=True)
+        # the snapshot checks the store (an interrupted append, missing files) on every call
+        pinned = log.snapshot(version).version
+        key = (str(log.root.resolve()), pinned, backend_named(backend).name)
+        with _shared_lock:
+            tape = _shared.get(key)
+            if tape is None:
+                tape = cls(log, version=pinned, backend=backend, cache=True)
+                _shared[key] = tape
+                while len(_shared) > SHARED_TAPES:
+                    _shared.popitem(last=False)
+            _shared.move_to_end(key)
+        return tape
+
+    @staticmethod
+    def forget_shared() -> None:
+        """Drop the tapes :meth:`shared` keeps (their tables go once no reader holds them):
+        to free the engine's memory, or to time a run that folds again."""
+        with _shared_lock:
+            _shared.clear()
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -200,11 +249,11 @@ class Tape:
         retracted = e.filter(e.event_type == "Retraction").select(retracted_id=e.retracts)
         facts = e.filter(e.event_type != "Retraction")
         facts = facts.anti_join(retracted, facts.event_id == retracted.retracted_id)
-        latest = ibis.row_number().over(
-            group_by=[facts.stream, facts.key],
-            order_by=[ibis.desc(facts.recorded_at), ibis.desc(facts.event_id)],
+        latest_facts = first_rows(
+            facts,
+            [facts.stream, facts.key],
+            [ibis.desc(facts.recorded_at), ibis.desc(facts.event_id)],
         )
-        latest_facts = facts.mutate(_rank=latest).filter(ibis._._rank == 0)
         return latest_facts.select(*FOLD_COLUMNS)
 
     def _projection(self) -> ir.Table | None:
@@ -272,7 +321,7 @@ class Tape:
             bars = adjust(bars)
         if source is not None:
             return bars.filter(bars.feed == source)
-        return self.prefer(bars, "symbol", "session", adjusted=adjusted)
+        return self.prefer(bars, "symbol", "session", adjusted=adjusted, one_per_feed=True)
 
     def observations(
         self,
@@ -290,7 +339,7 @@ class Tape:
         """One row per series and period: the preferred feeds, or one feed."""
         if source is not None:
             return obs.filter(obs.feed == source)
-        return self.prefer(obs, "series", "period", adjusted=False)
+        return self.prefer(obs, "series", "period", adjusted=False, one_per_feed=True)
 
     def view(
         self,
@@ -312,9 +361,15 @@ class Tape:
             self._ranks[adjusted] = self.upload(preference_ranks(adjusted=adjusted))
         return self._ranks[adjusted]
 
-    def prefer(self, table: ir.Table, entity: str, key: str, *, adjusted: bool) -> ir.Table:
+    def prefer(
+        self, table: ir.Table, entity: str, key: str, *, adjusted: bool, one_per_feed: bool = False
+    ) -> ir.Table:
         """One row per ``(entity, key)`` from facts of several feeds: the catalog's first
-        feed where it has the fact, later feeds filling what it lacks, unranked feeds last."""
+        feed where it has the fact, later feeds filling what it lacks, unranked feeds last.
+
+        ``one_per_feed`` says that ``table`` holds at most one row per ``(entity, key, feed)``,
+        as the fold does for bars and observations (a stream is one entity's feed, and a fact
+        is one key of a stream). The best row is then found by its rank alone."""
         if adjusted:
             # with adjusted prices asked for, only feeds that carry them qualify
             table = table.filter(table.close.notnull())
@@ -325,11 +380,32 @@ class Tape:
         ranked = ranked.mutate(_rank=ranked.feed_rank.fill_null(UNRANKED))
         if adjusted:
             ranked = ranked.filter(ranked._rank < UNRANKED)
-        best = ibis.row_number().over(
-            group_by=[ranked[entity], ranked[key]], order_by=[ranked._rank, ranked.feed]
+        # one sort key: (rank, feed), a null feed last
+        ranked = ranked.mutate(
+            _order=ibis.struct(
+                {
+                    "rank": ranked._rank,
+                    "unfed": ranked.feed.isnull(),
+                    "feed": ranked.feed.fill_null(""),
+                }
+            )
         )
-        picked = ranked.mutate(_pick=best).filter(ibis._._pick == 0)
-        return picked.drop("_pick", "_rank", "feed_rank", "entity", "rank_feed")
+        if one_per_feed:
+            # the order key is unique within (entity, key): the best row is the one holding
+            # its minimum, a narrow aggregate and a semi-join (about half the time of numbering
+            # every row, which carries every column through the engine's aggregate)
+            best = ranked.group_by([entity, key]).agg(_best=ranked._order.min())
+            picked = ranked.semi_join(
+                best,
+                [
+                    ranked[entity] == best[entity],
+                    ranked[key] == best[key],
+                    ranked._order == best._best,
+                ],
+            )
+        else:
+            picked = first_rows(ranked, [ranked[entity], ranked[key]], [ranked._order])
+        return picked.drop("_order", "_rank", "feed_rank", "entity", "rank_feed")
 
     # -- the session in progress -----------------------------------------------------------------
 

@@ -540,8 +540,10 @@ class EventLog(LogReads):
         """
         log_version = self.version() if version is None else version
         projection = Projection(self.root)
-        projection.update(self.table_path, log_version)
-        table, chosen = projection.files(projection.version_for(log_version), streams)
+        latest = projection.update(self.table_path, log_version)
+        table, chosen = projection.files(
+            projection.version_for(log_version, latest), streams, latest
+        )
         return Snapshot(log_version, tuple(files_of(table, chosen)), projection.path)
 
     def folded(

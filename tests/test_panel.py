@@ -50,3 +50,60 @@ def test_a_view_holds_only_the_symbols_it_reads():
     # four sessions (Dec 31, Jan 2, 3, 6) closed by the cut, per symbol held
     assert got == {(0, "^A"): 4, (0, "^B"): 4, (1, "^A"): 4}
     assert (1, "^B") not in panel.coverage()
+
+
+def _temp_tables(tape: Tape) -> set[str]:
+    rows = tape.con.con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    return {r[0] for r in rows}
+
+
+def test_a_panel_is_built_once_per_tape_and_its_tables_go_with_it():
+    """``Panel.on`` hands the same panel to every reader of the same views on one tape; a
+    panel pushed out (more than PANELS_PER_TAPE newer ones) and no longer held frees the
+    tables it kept on the engine."""
+    import gc
+
+    from analysis import panel as panel_module
+
+    tape = Tape(_two_symbols())
+    cut = dt.datetime(2025, 1, 6, 22, tzinfo=dt.UTC)
+    first = Panel.on(tape, [View(cut)], symbols=["^A", "^B"])
+    assert Panel.on(tape, [View(cut)], symbols=["^B", "^A"]) is first
+    assert Panel.on(tape, [View(cut + dt.timedelta(days=1))], symbols=["^A"]) is not first
+    kept = first.bars().get_name()
+    assert kept in _temp_tables(tape)
+    closes = tape.run(first.closed())["close"].to_list()
+    for k in range(panel_module.PANELS_PER_TAPE):
+        Panel.on(tape, [View(cut + dt.timedelta(days=2 + k))], symbols=["^A"])
+    # still held here: pushed out of the tape's panels, but its tables stay while it is used
+    assert Panel.on(tape, [View(cut)], symbols=["^A", "^B"]) is not first
+    assert tape.run(first.closed())["close"].to_list() == closes
+    del first
+    gc.collect()
+    assert kept not in _temp_tables(tape)
+
+
+def test_a_second_verify_at_the_same_version_reads_the_kept_panels(real_log, monkeypatch):
+    """``verify`` run twice in one process at one store version folds once: the second run
+    keeps nothing new on the engine, and its verdicts are the first run's."""
+    from analysis.backends import DuckDBBackend
+    from analysis.claims.commands import run_verify
+    from analysis.claims.report import dumps, report_json
+
+    first = dumps(report_json(run_verify(real_log, ["B"], charts=False), None))
+    keeps = []
+    original = DuckDBBackend.keep
+
+    def counted(self, con, expr):
+        keeps.append(expr)
+        return original(self, con, expr)
+
+    monkeypatch.setattr(DuckDBBackend, "keep", counted)
+    second = dumps(report_json(run_verify(real_log, ["B"], charts=False), None))
+    assert keeps == []
+    assert second == first
+    # with the kept tape forgotten, the next run folds again, to the same verdicts
+    Tape.forget_shared()
+    third = dumps(report_json(run_verify(real_log, ["B"], charts=False), None))
+    assert keeps != []
+    assert third == first

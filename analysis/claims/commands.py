@@ -83,7 +83,8 @@ def run_verify(
     batch_of_calls = call_batch(specs)
     if version is None and batch_of_calls is not None:
         log.append(batch_of_calls)
-    tape = Tape(log, version=version, backend=backend, cache=True)
+    # kept for the process: running again at this version reads the panels this run keeps
+    tape = Tape.shared(log, version=version, backend=backend)
     results = []
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("checking claims", total=sum(len(s.claims) for s in specs))

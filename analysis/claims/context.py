@@ -110,7 +110,7 @@ class Context:
                         self._feed_views.setdefault(symbol, []).append((k, len(views)))
                         views.append(View(cut, (symbol, feed), frozenset(reads[symbol])))
         names = _subjects(self.claims)
-        self.panel = Panel(
+        self.panel = Panel.on(
             tape,
             views,
             symbols=[n for n in names if not is_series(n)],

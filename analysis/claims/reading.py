@@ -110,19 +110,31 @@ class Reading:
 
     def closed(self, symbols: Sequence[str], *, adjusted: bool = False) -> ir.Table:
         """Bars of ``symbols`` known at each view's cut."""
-        bars = self._mine(self.panel.closed(adjusted=adjusted), "symbol", symbols)
-        # only what signals read: narrow tables compile to SQL markedly faster
-        return bars.select(*SIGNAL_BAR_COLUMNS)
+
+        def build() -> ir.Table:
+            bars = self._mine(self.panel.closed(adjusted=adjusted), "symbol", symbols)
+            # only what signals read: narrow tables compile to SQL markedly faster
+            return bars.select(*SIGNAL_BAR_COLUMNS)
+
+        return self.panel.table(("closed", adjusted, self.views, tuple(symbols)), build)
 
     def now(self, symbols: Sequence[str], *, adjusted: bool = False) -> ir.Table:
         """Bars of ``symbols`` as known now, from each view's feeds."""
-        bars = self._mine(self.panel.now(adjusted=adjusted), "symbol", symbols)
-        return bars.select(*SIGNAL_BAR_COLUMNS)
+
+        def build() -> ir.Table:
+            bars = self._mine(self.panel.now(adjusted=adjusted), "symbol", symbols)
+            return bars.select(*SIGNAL_BAR_COLUMNS)
+
+        return self.panel.table(("now", adjusted, self.views, tuple(symbols)), build)
 
     def observations(self, series: Sequence[str], *, now: bool = False) -> ir.Table:
         """Observations of ``series`` at each view's cut (or as known now)."""
-        obs = self._mine(self.panel.observations(now=now), "series", series)
-        return obs.select("view", "series", "period", "value", "day")
+
+        def build() -> ir.Table:
+            obs = self._mine(self.panel.observations(now=now), "series", series)
+            return obs.select("view", "series", "period", "value", "day")
+
+        return self.panel.table(("observations", now, self.views, tuple(series)), build)
 
     def with_params(self, table: ir.Table, **params: Callable[[int], object]) -> ir.Table:
         """``table`` with one column per keyword: its value for each view, so that a signal
