@@ -149,6 +149,9 @@ class DuckDBBackend(Backend):
         con.raw_sql("SET TimeZone = 'UTC'")
         # DuckDB draws a progress bar on long queries; the CLI draws its own
         con.raw_sql("SET enable_progress_bar = false")
+        # every panel scans the same projection files: read each file's footer once (Delta
+        # data files are written once under unique names, so a kept footer cannot go stale)
+        con.raw_sql("SET parquet_metadata_cache = true")
         return con
 
     def scan(self, con: ibis.BaseBackend, files: tuple[str, ...], schema: pl.Schema) -> ir.Table:
