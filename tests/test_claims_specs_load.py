@@ -229,3 +229,35 @@ def test_errors_in_a_spec_with_merge_keys_name_their_own_line(tmp_path):
     # a claim's line is its check's
     check = next(i for i, line in enumerate(lines, 1) if i > bad - 3 and "check:" in line)
     assert good._lines["T03"] == check
+
+
+def test_a_series_only_the_store_holds_may_be_named(tmp_path):
+    """A claim may name a symbol of the user's own ingest (the catalog does not list it): the
+    store is read for its series when the catalog falls short, and a near miss is refused
+    with the store's name suggested."""
+    import datetime as dt
+
+    from analysis.claims.commands import run_verify
+    from store import EventLog, batch
+    from store.contract import session_bar
+
+    log = EventLog.open(tmp_path / "store", create=True)
+    days = [dt.date(2024, 12, 31), dt.date(2025, 10, 3)]
+    closes = [10.0, 11.0]
+    log.append(
+        batch(
+            [
+                session_bar(d, c, symbol="ZZTOP", feed="mine")
+                for d, c in zip(days, closes, strict=True)
+            ]
+        )
+    )
+    path = write(tmp_path, GOOD.replace("symbol: ^RUT", "symbol: ZZTOP"))
+    (result,) = run_verify(log, [str(path)], charts=False)
+    claim = result.claims[0]
+    # the oracle: the two closes written above
+    assert claim.measured["return"] == pytest.approx(closes[1] / closes[0] - 1)
+    assert claim.verdict.value == "refuted"  # +10% is not more than 12%
+    wrong = write(tmp_path, GOOD.replace("symbol: ^RUT", "symbol: ZZTOQ"))
+    with pytest.raises(BadInput, match=r"unknown series 'ZZTOQ'.*ZZTOP"):
+        run_verify(log, [str(wrong)], charts=False)

@@ -44,14 +44,29 @@ StoreOption = Annotated[Path | None, typer.Option("--store", help="Event store d
 BackendOption = Annotated[str | None, typer.Option("--backend", help=BACKEND_HELP)]
 
 
-def known_series(log: EventLog, version: int | None = None) -> set[str]:
-    """Every series a claim may name: the catalog's (and what it lists as unavailable) and
-    every symbol or series in the store (a user's own ingest)."""
+def catalog_series() -> set[str]:
+    """The series the catalog lists (and what it lists as unavailable)."""
     cat = load_catalog()
-    names = set(cat.series) | set(cat.unavailable)
+    return set(cat.series) | set(cat.unavailable)
+
+
+def known_series(log: EventLog, version: int | None = None) -> set[str]:
+    """Every series a claim may name: the catalog's and every symbol or series in the store
+    (a user's own ingest)."""
+    names = catalog_series()
     for stream in log.summary(version).get_column("stream").to_list():
         names.add(stream.rsplit("@", 1)[0])
     return names
+
+
+def check_series(specs: list[m.ArticleSpec], log: EventLog, version: int | None) -> None:
+    """Refuse a claim about a series neither the catalog nor the store knows. The store is
+    scanned only when a claim names a series the catalog does not list (the scan reads every
+    event's stream: 0.1-0.2 s on the real data)."""
+    try:
+        check_subjects(specs, catalog_series())
+    except BadInput:
+        check_subjects(specs, known_series(log, version))
 
 
 def data_end(tape: Tape) -> str | None:
@@ -79,7 +94,7 @@ def run_verify(
     Everything is validated before anything is written: the specs load, every series they
     name is known, and every call makes a valid event; only then are the calls recorded."""
     specs = load_articles(articles)
-    check_subjects(specs, known_series(log, version))
+    check_series(specs, log, version)
     batch_of_calls = call_batch(specs)
     if version is None and batch_of_calls is not None:
         log.append(batch_of_calls)
