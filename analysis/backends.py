@@ -119,10 +119,6 @@ class Backend(ABC):
     def upload(self, con: ibis.BaseBackend, frame: pl.DataFrame) -> ir.Table:
         """A small frame (reference data, a list of cuts) as a table on the engine."""
 
-    @abstractmethod
-    def release(self, con: ibis.BaseBackend, table: ir.Table) -> None:
-        """Free what :meth:`keep` or :meth:`upload` holds for ``table`` (no error if gone)."""
-
     def execute(self, con: ibis.BaseBackend, expr: ir.Expr) -> pl.DataFrame:
         """Execute ``expr`` on ``con`` as the engine returns it."""
         return con.to_polars(expr)
@@ -168,9 +164,6 @@ class DuckDBBackend(Backend):
 
     def upload(self, con: ibis.BaseBackend, frame: pl.DataFrame) -> ir.Table:
         return con.create_table(unique_name("tapecheck_ref"), frame, temp=True)
-
-    def release(self, con: ibis.BaseBackend, table: ir.Table) -> None:
-        con.drop_table(table.get_name(), force=True)
 
 
 @register("pyspark")
@@ -268,13 +261,6 @@ class SparkBackend(Backend):
     def upload(self, con: ibis.BaseBackend, frame: pl.DataFrame) -> ir.Table:
         # PySpark 4 takes Arrow directly: types (UTC timestamps, dates) survive, empty or not
         return self._view(con, self.session(con).createDataFrame(frame.to_arrow()), cache=True)
-
-    def release(self, con: ibis.BaseBackend, table: ir.Table) -> None:
-        catalog = self.session(con).catalog
-        name = table.get_name()
-        if catalog.tableExists(name):
-            catalog.uncacheTable(name)
-            catalog.dropTempView(name)
 
 
 def delta_in_packages(packages: str) -> bool:

@@ -34,9 +34,7 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -45,7 +43,6 @@ import ibis
 import ibis.expr.types as ir
 import polars as pl
 
-from analysis.backends import Backend
 from analysis.ordinal import first_rows
 from analysis.tape import BAR_COLUMNS, OBSERVATION_COLUMNS, Tape, adjust
 from store.reference.calendar import session_bounds
@@ -122,9 +119,6 @@ class Panel:
         self._kept: dict[tuple[object, ...], ir.Table] = {}
         self._results: dict[tuple[object, ...], object] = {}
         self._tables: dict[tuple[object, ...], ir.Table] = {}
-        # the kept tables go with the panel: a long-lived tape (Tape.shared) outlives many
-        finalizer = weakref.finalize(self, _release, tape.backend, tape.con, self._kept)
-        finalizer.atexit = False
 
     @classmethod
     def on(
@@ -139,7 +133,11 @@ class Panel:
         """The panel of these views and series on ``tape``, built once per tape: a later
         reader of the same views (a second ``verify`` at the same store version) gets the
         panel, its kept tables and its measurements as the first one left them. The
-        :data:`PANELS_PER_TAPE` most recently used are kept."""
+        :data:`PANELS_PER_TAPE` most recently used are kept with the tape.
+
+        A panel pushed out is not freed on the engine: expressions built on its kept tables
+        may outlive it (``Panel(...).closed()`` does), so its tables go with the tape's
+        connection, as every kept table does."""
         key = (
             "panel",
             tuple(views),
@@ -327,15 +325,6 @@ class Panel:
                 for r in self.run(last).iter_rows(named=True)
             }
         return self._results[key]  # type: ignore[return-value]
-
-
-def _release(
-    backend: Backend, con: ibis.BaseBackend, kept: dict[tuple[object, ...], ir.Table]
-) -> None:
-    for table in kept.values():
-        # a connection already closed (the tape went first) has nothing left to free
-        with contextlib.suppress(Exception):
-            backend.release(con, table)
 
 
 def _latest(bars: ir.Table) -> ir.Table:

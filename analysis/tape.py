@@ -160,7 +160,7 @@ class Tape:
         self._folds: dict[dt.datetime | None, ir.Table] = {}
         self._ranks: dict[bool, ir.Table] = {}
         # what readers derive from this tape and keep with it, newest last (analysis.panel
-        # keeps its panels here, so that a panel lives as long as its tape, and no longer)
+        # keeps its panels here, so that a panel lives as long as its tape)
         self.derived: OrderedDict[tuple[object, ...], Any] = OrderedDict()
         self._projected: ir.Table | None = None
         self._projection_tried = not projection
@@ -198,8 +198,8 @@ class Tape:
 
     @staticmethod
     def forget_shared() -> None:
-        """Drop the tapes :meth:`shared` keeps (their tables go once no reader holds them):
-        to free the engine's memory, or to time a run that folds again."""
+        """Drop the tapes :meth:`shared` keeps (each closes with its connection once no
+        reader holds it): to free the engine's memory, or to time a run that folds again."""
         with _shared_lock:
             _shared.clear()
 
