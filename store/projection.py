@@ -22,7 +22,12 @@ and concurrent writers bringing it up to date conflict instead of applying a log
 
 **Updates.** After each log commit, only the touched keys are recomputed (events of brand-new
 keys are their own fold; otherwise the touched keys are refolded from the log at that version)
-and applied with a Delta ``MERGE`` whose target scan is pruned by the keys' ranges.
+and applied with a Delta ``MERGE`` whose target scan is pruned by the keys' ranges. A version
+of brand-new keys only (every first append of a symbol, a bulk ingest) has nothing to match,
+and is a plain append instead, about a third of a MERGE's cost. Every projection commit
+carries the application transaction and allows no delta-rs retry, so either kind fails,
+rather than being rebased, when another commit landed since the table was read; the update
+then re-reads where the projection stands.
 The log is the source of truth: a projection behind its log (a crash between the two commits)
 is brought up to date, one log version at a time, by the next append or read.
 """
@@ -37,7 +42,13 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import polars as pl
-from deltalake import CommitProperties, DeltaTable, Transaction, WriterProperties
+from deltalake import (
+    CommitProperties,
+    DeltaTable,
+    Transaction,
+    WriterProperties,
+    write_deltalake,
+)
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from store.errors import ConcurrencyExhausted, StoreMissing
@@ -252,21 +263,31 @@ class Projection:
         version: int,
         props: CommitProperties,
     ) -> None:
-        """MERGE the fold of the keys ``events`` touch, as of log ``version``."""
+        """Apply the fold of the keys ``events`` touch, as of log ``version``: a plain append
+        when they are all brand-new keys, otherwise a MERGE."""
         if events.height == 0:
             return
         if all_new and bool((events.get_column("event_type") != EventType.RETRACTION.value).all()):
-            # brand-new keys: their fold is the events themselves, no need to read the log
-            live = events.select(COLUMNS)
-            touched = live.select("stream", "key")
-        else:
-            log = DeltaTable(str(log_path), version=version)
-            touched = events.select("stream", "key").unique()
-            live = fold(versions_of(log, touched, tuple(EVENT_SCHEMA)))
-        # Always a MERGE, never a plain append: delta-rs commits a blind append on top of a
-        # concurrent commit instead of failing, so a version another process applied meanwhile
-        # would be appended twice; a MERGE is checked against what it read, and applying a
-        # version twice through it changes nothing.
+            # Brand-new keys: their fold is the events themselves, and the projection this
+            # version starts from holds none of them, so there is nothing to match. delta-rs
+            # rebases a plain append over a concurrent commit instead of failing, so a version
+            # another process applied meanwhile could be appended twice; two guards stop it.
+            # The commit carries the application transaction, which delta-rs's conflict check
+            # refuses when the winning commit set the same application id, and ``props``
+            # allows no retry, so any commit since ``table`` was read makes this one fail and
+            # the update re-read (tests/test_store_projection.py races two writers).
+            write_deltalake(
+                table,
+                events.select(COLUMNS).cast(dict(SCHEMA)).to_arrow(),  # type: ignore[arg-type]
+                mode="append",
+                writer_properties=WRITER,
+                commit_properties=props,
+            )
+            return
+        log = DeltaTable(str(log_path), version=version)
+        touched = events.select("stream", "key").unique()
+        live = fold(versions_of(log, touched, tuple(EVENT_SCHEMA)))
+        # A MERGE, checked against what it read: applying a version twice changes nothing.
         gone = touched.join(live.select("stream", "key"), on=["stream", "key"], how="anti")
         source = pl.concat(
             [

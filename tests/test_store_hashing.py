@@ -23,6 +23,7 @@ from store.events import (
     event_ids,
     record_hashes,
 )
+from store.log import batch_digest
 
 NULL, SEP = "\x00", "\x1f"
 
@@ -159,3 +160,38 @@ def test_one_type_batches_take_the_unbranched_path_with_the_same_digests(evs):
     assert frame.get_column("event_type").unique().to_list() == [EventType.PRICE_BAR.value]
     expected = old_sha(frame.select(old_content_text()).to_series())
     assert event_ids(frame).to_list() == expected
+
+
+# A value of each column type of the event schema, to write into a cell that holds another.
+SAMPLE = {
+    pl.String(): "x",
+    pl.Float64(): 1.0,
+    pl.Int16(): 7,
+    pl.Date(): dt.date(2020, 1, 2),
+    UTC_US: dt.datetime(2020, 1, 2, 21, tzinfo=dt.UTC),
+    pl.List(pl.String()): ["x"],
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(events, st.data())
+def test_the_batch_digest_tells_apart_batches_that_differ_in_one_cell(evs, data):
+    """An identical batch is skipped by its digest, so two batches that differ anywhere must
+    not share one: a cell changed, set to null, or set in a column that was all null (the
+    digest leaves such columns' buffers out and names them in its header)."""
+    frame = batch(evs)
+    assert batch_digest(frame) == batch_digest(frame.clone()) == batch_digest(frame.rechunk())
+    column = data.draw(st.sampled_from(frame.columns))
+    row = data.draw(st.integers(0, frame.height - 1))
+    dtype = frame.schema[column]
+    new = data.draw(st.sampled_from([None, SAMPLE[dtype]]))
+    at_row = pl.int_range(pl.len()) == row
+    changed = frame.with_columns(
+        pl.when(at_row).then(pl.lit(new, dtype=dtype)).otherwise(pl.col(column)).alias(column)
+    )
+    if changed.equals(frame, null_equal=True):
+        return  # the cell already held that value
+    assert batch_digest(changed) != batch_digest(frame)
+    # the same values under another name, or in another type, are another batch too
+    renamed = frame.rename({column: f"{column}_"})
+    assert batch_digest(renamed) != batch_digest(frame)

@@ -273,3 +273,43 @@ def test_a_large_version_is_merged_in_parts_and_a_crash_between_parts_heals(delt
     parts = store.projection.added_parts(reopened.table_path, reopened.version())
     assert len(parts) >= 2 and sum(read().height for read in parts) == 15
     assert reopened.folded(version=0).height == 0
+
+
+@pytest.mark.parametrize("other_has_the_events", [True, False])
+def test_brand_new_keys_are_applied_once_when_two_writers_race(
+    delta_log, monkeypatch, other_has_the_events
+):
+    """A version of brand-new keys reaches the projection as a plain append, not a MERGE.
+    Two processes may bring the projection up to the same log version at once (the other one
+    with the events in hand, or reading them back from the log); the one whose table is
+    stale must fail and re-read, never add the facts a second time (delta-rs would rebase a
+    plain append over the other commit if it were allowed to retry)."""
+    from deltalake.exceptions import CommitFailedError
+
+    from store.projection import Fresh
+
+    delta_log.append(bars_batch(3))
+    monkeypatch.setattr(EventLog, "_project", lambda self, version, fresh=None: None)
+    result = delta_log.append(bars_batch(4, symbol="^NEW"))  # keys the log has never seen
+    monkeypatch.undo()
+    version = result.version
+    fresh = Fresh(version, delta_log.added(version - 1), all_new=True)
+    projection = Projection(delta_log.root)
+    stale = projection.table()  # both writers read the projection before either commits
+    projection.update(delta_log.table_path, version, fresh if other_has_the_events else None)
+    with pytest.raises(CommitFailedError):
+        projection._apply(stale, delta_log.table_path, version, fresh)
+    # the update, which catches that failure, re-reads: the version is there, nothing is added
+    projection.update(delta_log.table_path, version, fresh)
+    assert delta_log.folded().height == 7
+    assert delta_log.folded().equals(tape_fold(delta_log))
+
+
+def test_brand_new_keys_are_appended_and_known_keys_merged(delta_log):
+    delta_log.append(bars_batch(3))
+    operations = [h["operation"] for h in Projection(delta_log.root).table().history(limit=1)]
+    assert operations == ["WRITE"]
+    delta_log.append(batch([session_bar(dt.date(2025, 1, 2), 99.0)]))  # a correction
+    operations = [h["operation"] for h in Projection(delta_log.root).table().history(limit=1)]
+    assert operations == ["MERGE"]
+    assert delta_log.folded().equals(tape_fold(delta_log))
