@@ -42,13 +42,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import polars as pl
-from deltalake import (
-    CommitProperties,
-    DeltaTable,
-    Transaction,
-    WriterProperties,
-    write_deltalake,
-)
+from deltalake import CommitProperties, DeltaTable, Transaction, WriterProperties
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from store.errors import ConcurrencyExhausted, StoreMissing
@@ -276,13 +270,9 @@ class Projection:
             # refuses when the winning commit set the same application id, and ``props``
             # allows no retry, so any commit since ``table`` was read makes this one fail and
             # the update re-read (tests/test_store_projection.py races two writers).
-            write_deltalake(
-                table,
-                events.select(COLUMNS).cast(dict(SCHEMA)).to_arrow(),  # type: ignore[arg-type]
-                mode="append",
-                writer_properties=WRITER,
-                commit_properties=props,
-            )
+            options = {"commit_properties": props, "writer_properties": WRITER}
+            rows = events.select(COLUMNS).cast(dict(SCHEMA))  # type: ignore[arg-type]
+            rows.write_delta(table, mode="append", delta_write_options=options)
             return
         log = DeltaTable(str(log_path), version=version)
         touched = events.select("stream", "key").unique()
