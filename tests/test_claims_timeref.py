@@ -4,6 +4,7 @@ named months, around holidays and early closes; and two properties over random c
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import exchange_calendars as xcals
 import pandas as pd
@@ -158,3 +159,48 @@ def test_every_window_holds_its_first_and_last_sessions(day, text):
     if window.kind == "last_week" and sessions:
         assert len({s.isocalendar()[:2] for s in sessions}) == 1
         assert sessions[-1] < day - dt.timedelta(days=day.weekday())
+
+
+OPENS = [t.to_pydatetime() for t in SCHEDULE["open"]]
+CLOSES = [t.to_pydatetime() for t in SCHEDULE["close"]]
+DAYS = [d.date() for d in SCHEDULE.index]
+
+
+def named_by_the_schedule(ref: SessionRef, cut: dt.datetime) -> dt.date | None:
+    """The session ``ref`` names at ``cut``, read off exchange_calendars' schedule row by row
+    (None: no session)."""
+    day = cut.astimezone(ZoneInfo("America/New_York")).date()
+    opened = [d for d, o in zip(DAYS, OPENS, strict=True) if o <= cut]
+    if not opened:
+        return None
+    if ref.kind == "today":
+        return day if opened[-1] == day else None
+    if ref.kind == "previous":
+        closed = [d for d, c in zip(DAYS, CLOSES, strict=True) if c <= cut]
+        return closed[-1] if closed else None
+    if ref.kind == "date":
+        return ref.date if ref.date in opened else None
+    monday = day - dt.timedelta(days=day.weekday())
+    fits = [
+        d for d in opened if d.weekday() == ref.weekday and (ref.kind == "weekday" or d < monday)
+    ]
+    return fits[-1] if fits else None
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    cuts,
+    st.one_of(
+        st.sampled_from(["Monday", "Wednesday", "Friday", "last Tuesday", "previous", "today"]),
+        st.dates(dt.date(2000, 12, 1), dt.date(2026, 7, 31)).map(dt.date.isoformat),
+    ),
+)
+def test_a_named_session_is_the_one_the_schedule_names(cut, text):
+    """Resolution bisects the calendar table; the oracle scans exchange_calendars' schedule
+    (cuts from 2001 on, so the schedule's 1995 start holds every session they can name)."""
+    ref = SessionRef.parse(text)
+    try:
+        got: dt.date | None = ref.resolve(cut)
+    except NoSession:
+        got = None
+    assert got == named_by_the_schedule(ref, cut)
