@@ -18,10 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from uuid import UUID
 
 import polars as pl
+import pyarrow.parquet as pq
 
 ES_SUBSET = 50_000
 RECORDED = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
@@ -31,7 +34,44 @@ def load_batches(universe_dir: Path) -> list[pl.DataFrame]:
     return [pl.read_parquet(p) for p in sorted(universe_dir.glob("batch_*.parquet"))]
 
 
-def tapecheck_append(batches: list[pl.DataFrame], store: Path) -> int:
+class Batches:
+    """The frames of a list of Parquet files, read one at a time as they are iterated, so a
+    run holds one batch (about a million bars) and never the whole universe: at L the
+    universe's 30M bars take more memory than the machine has. ``reading`` is the time spent
+    reading the files, which the harness subtracts (the workload is the append, and every
+    engine reads its input the same way).
+
+    ``transform`` reshapes each frame after reading (untimed too)."""
+
+    def __init__(
+        self, paths: list[Path], transform: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    ) -> None:
+        self.paths = list(paths)
+        self.transform = transform
+        self.reading = 0.0
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        for path in self.paths:
+            t0 = time.perf_counter()
+            frame = pl.read_parquet(path)
+            if self.transform is not None:
+                frame = self.transform(frame)
+            self.reading += time.perf_counter() - t0
+            yield frame
+            del frame
+
+    @property
+    def rows(self) -> int:
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in self.paths)
+
+    @classmethod
+    def of_universe(
+        cls, universe_dir: Path, transform: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    ) -> Batches:
+        return cls(sorted(universe_dir.glob("batch_*.parquet")), transform)
+
+
+def tapecheck_append(batches: Iterable[pl.DataFrame], store: Path) -> int:
     from store import EventLog
 
     log = EventLog.open(store, create=True)
@@ -41,20 +81,34 @@ def tapecheck_append(batches: list[pl.DataFrame], store: Path) -> int:
     return added
 
 
-def sealed(batches: list[pl.DataFrame]) -> list[pl.DataFrame]:
+def sealed(batches: Iterable[pl.DataFrame]) -> list[pl.DataFrame]:
     """The frames as the log stores them (validated, ids, recording time, seals, sorted)."""
     from store.log import prepare, seal
 
     return [seal(prepare(f)[1].drop("_row"), RECORDED) for f in batches]
 
 
-def raw_write(frames: list[pl.DataFrame], target: Path) -> int:
+def write_sealed(batches: Iterable[pl.DataFrame], folder: Path) -> list[Path]:
+    """Each batch as the log stores it, written to ``folder`` one at a time (the raw
+    baseline's input, prepared outside its timing)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, frame in enumerate(batches):
+        path = folder / f"sealed_{i:04d}.parquet"
+        sealed([frame])[0].write_parquet(path)
+        paths.append(path)
+    return paths
+
+
+def raw_write(frames: Iterable[pl.DataFrame], target: Path) -> int:
+    rows = 0
     for frame in frames:
         frame.write_delta(target, mode="append")
-    return sum(f.height for f in frames)
+        rows += frame.height
+    return rows
 
 
-def reappend(batches: list[pl.DataFrame], store: Path) -> int:
+def reappend(batches: Iterable[pl.DataFrame], store: Path) -> int:
     from store import EventLog
 
     log = EventLog.open(store)

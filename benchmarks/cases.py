@@ -2,7 +2,8 @@
 
 ``setup(params)`` returns a context; ``run(ctx, i)`` is timed, for runs ``i = 0, 1, ...``, and
 returns the case's result (compared across engines by the caller). A context may carry an
-untimed ``before(i)`` hook (a fresh directory for an append from empty).
+untimed ``before(i)`` hook (a fresh directory for an append from empty), and an ``untimed()``
+counter of the seconds its runs spent reading their input, which is left out of their times.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ Context = dict[str, Any]
 
 
 def _append_setup(params: dict[str, Any]) -> Context:
-    batches = appends.load_batches(Path(params["universe"]))
+    batches = appends.Batches.of_universe(Path(params["universe"]))
     target = Path(params["target"])
     return {
         "batches": batches,
         "target": target,
         "before": lambda i: appends.scratch(target / f"run-{i}"),
-        "rows": sum(b.height for b in batches),
+        "untimed": lambda: batches.reading,
+        "rows": batches.rows,
     }
 
 
@@ -39,7 +41,10 @@ def append_tapecheck(ctx: Context, i: int) -> int:
 
 def _raw_setup(params: dict[str, Any]) -> Context:
     ctx = _append_setup(params)
-    ctx["frames"] = appends.sealed(ctx.pop("batches"))
+    paths = appends.write_sealed(ctx.pop("batches"), ctx["target"] / "sealed")
+    frames = appends.Batches(paths)
+    ctx.update(frames=frames, untimed=lambda: frames.reading)
+    ctx["before"] = lambda i: appends.scratch(ctx["target"] / f"run-{i}")
     return ctx
 
 
@@ -64,10 +69,13 @@ def append_eventsourcing(ctx: Context, i: int) -> int:
 
 
 def _reappend_setup(params: dict[str, Any]) -> Context:
-    batches = appends.load_batches(Path(params["universe"]))
-    if params.get("reshape"):
-        batches = [b.reverse() for b in batches]
-    return {"batches": batches, "store": Path(params["store"])}
+    reverse = (lambda b: b.reverse()) if params.get("reshape") else None
+    batches = appends.Batches.of_universe(Path(params["universe"]), reverse)
+    return {
+        "batches": batches,
+        "store": Path(params["store"]),
+        "untimed": lambda: batches.reading,
+    }
 
 
 def reappend(ctx: Context, i: int) -> int:

@@ -7,12 +7,14 @@ between runs: every engine, baselines included, reads warm files after its first
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import resource
 import statistics
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -64,13 +66,25 @@ def _timed(case: str, params: dict[str, Any], repeat: int) -> tuple[list[float],
     for i in range(repeat):
         if "before" in ctx:
             ctx["before"](i)
+        untimed = ctx["untimed"]() if "untimed" in ctx else 0.0
         t0 = time.perf_counter()
         result = run(ctx, i)
-        times.append(time.perf_counter() - t0)
+        elapsed = time.perf_counter() - t0
+        if "untimed" in ctx:
+            elapsed -= ctx["untimed"]() - untimed
+        times.append(elapsed)
     return times, result, ctx
 
 
+class CaseDied(RuntimeError):
+    """A case's process ended without a result (killed, most likely for memory)."""
+
+
 def _child(conn: Any, case: str, params: dict[str, Any], repeat: int) -> None:
+    # If memory runs out, the kernel is to kill this case's process, not the suite's
+    # (raising one's own score needs no privilege).
+    with contextlib.suppress(OSError):
+        Path("/proc/self/oom_score_adj").write_text("1000")
     try:
         times, result, ctx = _timed(case, params, repeat)
         peak = peak_rss()
@@ -97,7 +111,11 @@ def measure(case: str, size: str, params: dict[str, Any], repeat: int = 3) -> Me
     try:
         message = parent.recv()
     except EOFError:  # the process died without a word: killed, most likely out of memory
-        message = ("error", f"the process exited with code {proc.exitcode}")
+        proc.join()
+        raise CaseDied(
+            f"the process exited with code {proc.exitcode}"
+            + (" (killed: out of memory, most likely)" if proc.exitcode == -9 else "")
+        ) from None
     proc.join()
     if message[0] != "ok":
         raise RuntimeError(f"{case} ({size}) failed:\n{message[1]}")

@@ -87,6 +87,7 @@ def to_json(reports: list[SizeReport], commands: list[dict[str, Any]]) -> dict[s
                 },
                 "checks": r.checks,
                 "figures": r.figures,
+                "did_not_finish": r.failures,
             }
             for r in reports
         ],
@@ -124,6 +125,9 @@ def to_markdown(reports: list[SizeReport], commands: list[dict[str, Any]]) -> st
                 f"| {m.workload} | {r.size} | {m.engine}{rows} | {_s(m.median)} | "
                 f"{m.peak_rss / GIB:.2f} GiB | {versus} |"
             )
+        for case, why in r.failures.items():
+            workload, engine = case.split("/", 1)
+            lines.append(f"| {workload} | {r.size} | {engine} | did not finish: {why} | - | |")
     lines += ["", "## Growth from size to size", ""]
     lines += _growth(reports)
     lines += ["", "## Pruning of the one-symbol query", ""]
