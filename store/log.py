@@ -50,6 +50,7 @@ from store.errors import ConcurrencyExhausted, NotAStore, StoreDamaged, StoreMis
 from store.events import EVENT_SCHEMA, EventType, event_ids, record_hashes
 from store.projection import (
     CLUSTER,
+    COMPACT_MEMORY,
     WRITER,
     Fresh,
     Projection,
@@ -674,7 +675,10 @@ class EventLog(LogReads):
         table = self._table()
         props = CommitProperties(custom_metadata=self._sealed(table, marked))
         metrics = table.optimize.z_order(
-            ["stream"], writer_properties=WRITER, commit_properties=props
+            ["stream"],
+            writer_properties=WRITER,
+            commit_properties=props,
+            max_spill_size=COMPACT_MEMORY,
         )
         self._mark()
         projection = Projection(self.root)

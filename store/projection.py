@@ -68,6 +68,9 @@ CLUSTER = ("stream", "valid_at", "key")
 # Row groups of tens of thousands of rows: a one-stream read skips most of each file.
 ROW_GROUP_ROWS = 32_768
 WRITER = WriterProperties(max_row_group_size=ROW_GROUP_ROWS, statistics_truncate_length=256)
+# The memory a compaction's sort may hold before it spills to disk. delta-rs's default is
+# 20 GiB, more than many machines have: a 30M-bar log would be killed rather than spill.
+COMPACT_MEMORY = 2 * 2**30
 
 
 @dataclass(frozen=True)
@@ -319,7 +322,9 @@ class Projection:
             if table is None or self.reflected(table) < 0:
                 return
             try:
-                table.optimize.z_order(["stream"], writer_properties=WRITER)
+                table.optimize.z_order(
+                    ["stream"], writer_properties=WRITER, max_spill_size=COMPACT_MEMORY
+                )
             except CommitFailedError:
                 # a writer's MERGE rewrote files this read: start again from the new state; after
                 # a few tries leave the files as they are (compaction changes no read)
