@@ -313,3 +313,26 @@ def test_brand_new_keys_are_appended_and_known_keys_merged(delta_log):
     operations = [h["operation"] for h in Projection(delta_log.root).table().history(limit=1)]
     assert operations == ["MERGE"]
     assert delta_log.folded().equals(tape_fold(delta_log))
+
+
+def test_a_read_after_a_compaction_does_not_replay_the_log(delta_log, monkeypatch):
+    """The projection records no version for a log version without events (a compaction), so
+    every later read asks whether that version added any: its own entry answers, without
+    two Delta log replays, and the answer is still the fold."""
+    import store.projection
+
+    for i in range(3):
+        delta_log.append(bars_batch(5, symbol=f"^S{i}"))
+    delta_log.compact()
+    opened = []
+    real = store.projection.DeltaTable
+
+    def counting(path, *args, **kwargs):
+        opened.append(str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(store.projection, "DeltaTable", counting)
+    folded = delta_log.folded()
+    assert str(delta_log.table_path) not in opened
+    monkeypatch.undo()
+    assert folded.equals(tape_fold(delta_log)) and folded.height == 15
