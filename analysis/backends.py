@@ -25,7 +25,8 @@ import ibis.expr.types as ir
 import polars as pl
 
 from analysis.statements import statements
-from store.errors import TapecheckError
+from store.config import DUCKDB_MEMORY_ENV, duckdb_memory
+from store.errors import BadInput, TapecheckError
 from store.log import Snapshot
 
 __all__ = [
@@ -148,6 +149,20 @@ class DuckDBBackend(Backend):
         # every panel scans the same projection files: read each file's footer once (Delta
         # data files are written once under unique names, so a kept footer cannot go stale)
         con.raw_sql("SET parquet_metadata_cache = true")
+        memory = duckdb_memory()
+        if memory is not None:
+            import duckdb
+
+            quoted = "'" + memory.replace("'", "''") + "'"
+            try:
+                con.raw_sql(f"SET memory_limit = {quoted}")
+            except duckdb.Error as exc:
+                con.disconnect()
+                raise BadInput(
+                    f"{memory!r} is not a memory size DuckDB accepts, such as 4GB or 512MiB "
+                    f"({' '.join(str(exc).split())})",
+                    field=DUCKDB_MEMORY_ENV,
+                ) from None
         return con
 
     def scan(self, con: ibis.BaseBackend, files: tuple[str, ...], schema: pl.Schema) -> ir.Table:

@@ -179,6 +179,20 @@ def test_unknown_article_and_bad_spec_exit_2(real_log, tmp_path):
     assert done.returncode == 2 and "ends before it starts" in done.stderr
 
 
+def test_the_duckdb_memory_setting_is_applied_and_a_bad_one_exits_2(real_log, monkeypatch):
+    from analysis.tape import Tape
+
+    monkeypatch.setenv("TAPECHECK_DUCKDB_MEMORY", "256MB")
+    tape = Tape(real_log)
+    limit = tape.con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit == "244.1 MiB"  # 256e6 bytes, as DuckDB prints it
+    monkeypatch.setenv("TAPECHECK_DUCKDB_MEMORY", "lots")
+    done = run_tapecheck("verify", "A", "--no-charts", store=real_log.root)
+    assert done.returncode == 2, done.stderr
+    assert "TAPECHECK_DUCKDB_MEMORY" in done.stderr and "'lots'" in done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.strip().count("\n") == 0
+
+
 def test_infer_date_cli_lists_the_candidates_with_the_reason(real_log, data_dir):
     from claim_oracles import candidates
 
