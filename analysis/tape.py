@@ -65,6 +65,7 @@ from store.projection import SCHEMA as FOLD_SCHEMA
 from store.reference.calendar import session_bounds
 from store.reference.catalog import load_catalog
 from store.reference.clock import NEW_YORK, utc
+from store.seal import digest, entry_path
 
 __all__ = [
     "BAR_COLUMNS",
@@ -185,7 +186,14 @@ class Tape:
             return cls(log, version=version, backend=backend, cache=True)
         # the snapshot checks the store (an interrupted append, missing files) on every call
         pinned = log.snapshot(version).version
-        key = (str(log.root.resolve()), pinned, backend_named(backend).name)
+        # A store deleted and made again at the same path reuses version numbers: the digest
+        # of the version's own log entry (its commit time, the unique names of the files it
+        # added) tells the two apart. Without the entry, nothing is shared.
+        try:
+            entry = digest(entry_path(log.table_path, pinned).read_bytes())
+        except OSError:
+            return cls(log, version=pinned, backend=backend, cache=True)
+        key = (str(log.root.resolve()), pinned, entry, backend_named(backend).name)
         with _shared_lock:
             tape = _shared.get(key)
             if tape is None:

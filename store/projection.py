@@ -220,6 +220,10 @@ class Projection:
             start = self.reflected(table) + 1
             try:
                 for version in range(start, log_version + 1):
+                    if self.reflected(table) >= version:
+                        # another process applied it, and re-reading after our last commit
+                        # brought that in: applying it again could append its facts twice
+                        continue
                     self._apply(table, log_path, version, fresh)
                     table.update_incremental()
             except CommitFailedError:
@@ -237,9 +241,11 @@ class Projection:
         unapplied and the next update applies it again (a MERGE applied twice changes
         nothing)."""
         if fresh is not None and fresh.version == version:
-            parts: list[tuple[Callable[[], pl.DataFrame], bool]] = [
-                (lambda: fresh.events, fresh.all_new)
-            ]
+            # A plain append needs the table to hold no part of this version: its newest
+            # commit must be a whole version's (or the creation). Another process's commit of
+            # some of its parts, or a compaction, sends it through the MERGE.
+            plain = fresh.all_new and _ends_on_a_whole_version(table)
+            parts: list[tuple[Callable[[], pl.DataFrame], bool]] = [(lambda: fresh.events, plain)]
         else:
             parts = [(read, False) for read in added_parts(log_path, version)]
         for n, (read, all_new) in enumerate(parts, start=1):
@@ -347,6 +353,15 @@ class Projection:
         if table is None:
             raise StoreMissing(f"{self.path} holds no projection")
         return table, select_files(add_actions(table), streams=streams)
+
+
+def _ends_on_a_whole_version(table: DeltaTable) -> bool:
+    """Whether the newest commit of ``table`` is its creation or the one that applied a whole
+    log version (not a part of one, not a compaction)."""
+    if table.version() == 0:
+        return True
+    newest = table.history(limit=1)
+    return bool(newest) and newest[0].get(LOG_VERSION) is not None
 
 
 def _match_predicate(touched: pl.DataFrame) -> str:

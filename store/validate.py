@@ -35,6 +35,8 @@ PRICE_FIELDS = ("open", "high", "low", "close")
 # Relative slack for OHLC ordering: sources store prices as float32 renderings, so a close can
 # sit a few ulps above a high that is the same number written differently.
 OHLC_SLACK = 1e-6
+# The one interval the engine reads.
+DAILY = "1d"
 
 
 def stream_problem(name: object) -> str | None:
@@ -214,6 +216,28 @@ def _check_bars(
     if not mask.any():
         return
     _check_names(frame, mask, "symbol", symbol_problem, file, lines)
+    # The engine reads daily bars, one per (symbol, feed, session): a bar of another interval
+    # would stand beside the session's daily bar, and a stream other than symbol@feed would
+    # give one symbol's feed two streams (found in review: the feed preference returned two
+    # bars for one session).
+    interval = frame.get_column("interval")
+    bad = _first(mask & (interval.is_null() | (interval != DAILY)))
+    if bad is not None:
+        _fail(
+            f"interval {interval[bad]!r} is not {DAILY!r}: tapecheck reads daily bars",
+            bad,
+            "interval",
+            file,
+            lines,
+        )
+    _check_natural_key(
+        frame,
+        mask,
+        pl.concat_str([pl.col("symbol"), pl.lit("@"), pl.col("feed")]),
+        pl.concat_str([pl.col("interval"), pl.lit("/"), pl.col("session").cast(pl.String)]),
+        file,
+        lines,
+    )
     for name in (*PRICE_FIELDS, "adj_close", "volume"):
         _check_finite(frame, mask, name, file, lines)
     for name in (*PRICE_FIELDS, "adj_close"):
@@ -267,6 +291,32 @@ def _check_observations(
 ) -> None:
     if mask.any():
         _check_finite(frame, mask, "value", file, lines)
+        _check_natural_key(
+            frame,
+            mask,
+            pl.concat_str([pl.col("series"), pl.lit("@"), pl.col("feed")]),
+            pl.col("period"),
+            file,
+            lines,
+        )
+
+
+def _check_natural_key(
+    frame: pl.DataFrame,
+    mask: pl.Series,
+    stream: pl.Expr,
+    key: pl.Expr,
+    file: str | None,
+    lines: list[int] | None,
+) -> None:
+    """A fact's stream and key are the ones its fields name (``symbol@feed`` and
+    ``interval/session`` for a bar, ``series@feed`` and ``period`` for an observation)."""
+    expected = frame.select(stream.alias("stream"), key.alias("key"))
+    for name in ("stream", "key"):
+        got, want = frame.get_column(name), expected.get_column(name)
+        bad = _first(mask & (want.is_null() | (got != want)))
+        if bad is not None:
+            _fail(f"is {got[bad]!r}, but its fields name {want[bad]!r}", bad, name, file, lines)
 
 
 def _check_calls(

@@ -102,3 +102,35 @@ def test_a_second_verify_at_the_same_version_reads_the_kept_panels(real_log, mon
     third = dumps(report_json(run_verify(real_log, ["B"], charts=False), None))
     assert keeps != []
     assert third == first
+
+
+def test_a_store_made_again_at_the_same_path_gets_its_own_shared_tape(tmp_path):
+    """Version numbers start again in a store deleted and made again at the same path; the
+    shared tape of the old one must not answer for the new one (found in review)."""
+    import shutil
+
+    from analysis.panel import Panel, View
+    from store import EventLog, batch
+    from store.contract import session_bar
+
+    root = tmp_path / "store"
+    cut = dt.datetime(2025, 1, 10, tzinfo=dt.UTC)
+
+    def made_with(close: float) -> EventLog:
+        log = EventLog.open(root, create=True)
+        bar = session_bar(dt.date(2025, 1, 6), close, symbol="^GSPC", feed="yahoo")
+        log.append(batch([bar]))
+        return log
+
+    def closes(tape: Tape) -> list[float]:
+        panel = Panel.on(tape, [View(cut)], symbols=["^GSPC"])
+        return tape.run(panel.closed().select("close"))["close"].to_list()
+
+    first = Tape.shared(made_with(100.0))
+    assert closes(first) == [100.0]
+    shutil.rmtree(root)
+    second_log = made_with(200.0)
+    second = Tape.shared(second_log)
+    assert second.version == first.version and second is not first
+    assert closes(second) == [200.0]
+    assert Tape.shared(second_log) is second  # and it is shared in turn

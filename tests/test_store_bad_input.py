@@ -71,6 +71,22 @@ CASES = {
     ),
     "partial ohlc": (lambda f: mutate(f, 0, open=None), "open", "other OHLC values"),
     "no close at all": (lambda f: mutate(f, 0, close=None), "close", "close"),
+    # the engine reads one daily bar per symbol, feed and session (found in review)
+    "a weekly bar": (
+        lambda f: mutate(f, 1, interval="1wk", key=f["key"][1].replace("1d/", "1wk/")),
+        "interval",
+        "tapecheck reads daily bars",
+    ),
+    "a stream that is not symbol@feed": (
+        lambda f: mutate(f, 2, stream="^OTHER@unit"),
+        "stream",
+        "its fields name '^TST@unit'",
+    ),
+    "a key that is not the session": (
+        lambda f: mutate(f, 2, key="1d/1999-01-01"),
+        "key",
+        "but its fields name '1d/",
+    ),
     "valid_at is not the bar close": (
         lambda f: mutate(f, 0, valid_at=dt.datetime(2025, 1, 1, 12, tzinfo=UTC)),
         "valid_at",
@@ -112,3 +128,17 @@ def test_file_lines_are_named_when_given(delta_log):
 def test_not_a_dataframe(delta_log):
     with pytest.raises(BadInput, match="polars DataFrame"):
         delta_log.append([{"close": 1.0}])
+
+
+def test_an_observation_stream_must_be_series_at_feed(delta_log):
+    from store import Observation, batch
+
+    when = dt.datetime(2025, 10, 1, tzinfo=UTC)
+    frame = batch([Observation("DFF", "fred", "2025-09", 4.2, "pct", when, "doc")])
+    with pytest.raises(BadInput) as info:
+        delta_log.append(mutate(frame, 0, stream="DFF@other"))
+    assert info.value.field == "stream" and "'DFF@fred'" in str(info.value)
+    with pytest.raises(BadInput) as info:
+        delta_log.append(mutate(frame, 0, key="2025-08"))
+    assert info.value.field == "key"
+    assert delta_log.append(frame).added == 1

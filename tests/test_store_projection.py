@@ -336,3 +336,27 @@ def test_a_read_after_a_compaction_does_not_replay_the_log(delta_log, monkeypatc
     assert str(delta_log.table_path) not in opened
     monkeypatch.undo()
     assert folded.equals(tape_fold(delta_log)) and folded.height == 15
+
+
+def test_a_version_another_process_applied_meanwhile_is_not_appended_again(delta_log, monkeypatch):
+    """An update applying several versions re-reads the table after each: if another process
+    applied a later version meanwhile (here reading it back from the log), that version is
+    skipped, not appended a second time (found in review: one fact came out twice)."""
+    delta_log.append(bars_batch(2, symbol="^A"))
+    monkeypatch.setattr(EventLog, "_project", lambda self, version, fresh=None: None)
+    delta_log.append(bars_batch(2, symbol="^B"))  # its projection is still to be brought up
+    monkeypatch.undo()
+    apply = Projection._apply
+    coming = delta_log.version() + 1  # the version the next append commits
+
+    def meanwhile(self, table, log_path, version, fresh):
+        apply(self, table, log_path, version, fresh)
+        if version == coming - 1:
+            Projection(delta_log.root).update(log_path, coming)
+
+    monkeypatch.setattr(Projection, "_apply", meanwhile)
+    delta_log.append(bars_batch(2, symbol="^C"))  # brand-new keys
+    monkeypatch.undo()
+    folded = delta_log.folded()
+    assert folded.height == 6
+    assert folded.equals(tape_fold(delta_log))
