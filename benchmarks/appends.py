@@ -30,10 +30,6 @@ ES_SUBSET = 50_000
 RECORDED = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
 
 
-def load_batches(universe_dir: Path) -> list[pl.DataFrame]:
-    return [pl.read_parquet(p) for p in sorted(universe_dir.glob("batch_*.parquet"))]
-
-
 class Batches:
     """The frames of a list of Parquet files, read one at a time as they are iterated, so a
     run holds one batch (about a million bars) and never the whole universe: at L the

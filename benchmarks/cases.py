@@ -44,7 +44,6 @@ def _raw_setup(params: dict[str, Any]) -> Context:
     paths = appends.write_sealed(ctx.pop("batches"), ctx["target"] / "sealed")
     frames = appends.Batches(paths)
     ctx.update(frames=frames, untimed=lambda: frames.reading)
-    ctx["before"] = lambda i: appends.scratch(ctx["target"] / f"run-{i}")
     return ctx
 
 

@@ -375,6 +375,14 @@ def batch(events: Iterable[Event]) -> pl.DataFrame:
     return conform(frame)
 
 
+# The natural key of a bar and of an observation, from their fields: built here for bulk
+# frames, and checked against what a batch carries at append (store.validate).
+BAR_STREAM = pl.concat_str([pl.col("symbol"), pl.lit("@"), pl.col("feed")])
+BAR_KEY = pl.concat_str([pl.col("interval"), pl.lit("/"), pl.col("session").cast(pl.String)])
+OBSERVATION_STREAM = pl.concat_str([pl.col("series"), pl.lit("@"), pl.col("feed")])
+OBSERVATION_KEY = pl.col("period")
+
+
 def price_bars_frame(
     bars: pl.DataFrame, *, feed: str, source: str, currency: str = "USD", interval: str = "1d"
 ) -> pl.DataFrame:
@@ -388,10 +396,8 @@ def price_bars_frame(
         pl.lit(source).alias("source"),
         pl.lit(SCHEMA_VERSION, dtype=pl.Int16).alias("schema_version"),
     ).with_columns(
-        pl.concat_str([pl.col("symbol"), pl.lit("@"), pl.col("feed")]).alias("stream"),
-        pl.concat_str([pl.col("interval"), pl.lit("/"), pl.col("session").cast(pl.String)]).alias(
-            "key"
-        ),
+        BAR_STREAM.alias("stream"),
+        BAR_KEY.alias("key"),
         pl.col("bar_end").alias("valid_at"),
     )
     return conform(frame)
@@ -405,7 +411,7 @@ def observations_frame(obs: pl.DataFrame, *, feed: str, source: str) -> pl.DataF
         pl.lit(source).alias("source"),
         pl.lit(SCHEMA_VERSION, dtype=pl.Int16).alias("schema_version"),
     ).with_columns(
-        pl.concat_str([pl.col("series"), pl.lit("@"), pl.col("feed")]).alias("stream"),
-        pl.col("period").alias("key"),
+        OBSERVATION_STREAM.alias("stream"),
+        OBSERVATION_KEY.alias("key"),
     )
     return conform(frame)

@@ -553,13 +553,12 @@ class EventLog(LogReads):
         projection behind its log (a crash between the two commits) is brought up to date
         first. ``streams`` keeps only the files whose statistics can hold those streams.
         """
-        if version is None:
-            # The newest entry's name, not a replay of the Delta log (30 ms at 30M bars, a
-            # third of a one-symbol read): the projection's own table is what is read, and
-            # bringing it up to date reads the log wherever it must.
-            latest_entry = self._latest_entry()
-            version = self.version() if latest_entry is None else latest_entry
-        log_version = version
+        # The latest is the newest entry's name, not a replay of the Delta log (30 ms at 30M
+        # bars, a third of a one-symbol read): the projection's own table is what is read, and
+        # bringing it up to date reads the log wherever it must.
+        log_version = version if version is not None else self._latest_entry()
+        if log_version is None:
+            log_version = self.version()
         projection = Projection(self.root)
         latest = projection.update(self.table_path, log_version)
         table, chosen = projection.files(

@@ -255,11 +255,11 @@ class Projection:
                 custom_metadata={LOG_VERSION if last else PART_OF: str(version)},
                 max_commit_retries=0,
             )
-            self._merge(table, read(), all_new, log_path, version, props)
+            self._write_part(table, read(), all_new, log_path, version, props)
             if not last:
                 table.update_incremental()
 
-    def _merge(
+    def _write_part(
         self,
         table: DeltaTable,
         events: pl.DataFrame,

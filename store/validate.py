@@ -14,8 +14,12 @@ import polars as pl
 
 from store.errors import BadInput
 from store.events import (
+    BAR_KEY,
+    BAR_STREAM,
     CALL_KINDS,
     EVENT_SCHEMA,
+    OBSERVATION_KEY,
+    OBSERVATION_STREAM,
     REQUIRED_FIELDS,
     SCHEMA_VERSION,
     UTC_US,
@@ -230,14 +234,7 @@ def _check_bars(
             file,
             lines,
         )
-    _check_natural_key(
-        frame,
-        mask,
-        pl.concat_str([pl.col("symbol"), pl.lit("@"), pl.col("feed")]),
-        pl.concat_str([pl.col("interval"), pl.lit("/"), pl.col("session").cast(pl.String)]),
-        file,
-        lines,
-    )
+    _check_natural_key(frame, mask, BAR_STREAM, BAR_KEY, file, lines)
     for name in (*PRICE_FIELDS, "adj_close", "volume"):
         _check_finite(frame, mask, name, file, lines)
     for name in (*PRICE_FIELDS, "adj_close"):
@@ -291,14 +288,7 @@ def _check_observations(
 ) -> None:
     if mask.any():
         _check_finite(frame, mask, "value", file, lines)
-        _check_natural_key(
-            frame,
-            mask,
-            pl.concat_str([pl.col("series"), pl.lit("@"), pl.col("feed")]),
-            pl.col("period"),
-            file,
-            lines,
-        )
+        _check_natural_key(frame, mask, OBSERVATION_STREAM, OBSERVATION_KEY, file, lines)
 
 
 def _check_natural_key(

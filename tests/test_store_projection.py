@@ -248,7 +248,7 @@ def test_a_large_version_is_merged_in_parts_and_a_crash_between_parts_heals(delt
         bars_batch(5, start=dt.date(2025, 1, 1) + dt.timedelta(days=10 * k), symbol=f"^S{k}")
         for k in range(3)
     ]
-    merge = Projection._merge
+    merge = Projection._write_part
     calls = []
 
     def dies_on_the_second_part(self, *args, **kwargs):
@@ -257,7 +257,7 @@ def test_a_large_version_is_merged_in_parts_and_a_crash_between_parts_heals(delt
             raise OSError(28, "No space left on device")
         return merge(self, *args, **kwargs)
 
-    monkeypatch.setattr(Projection, "_merge", dies_on_the_second_part)
+    monkeypatch.setattr(Projection, "_write_part", dies_on_the_second_part)
     with pytest.warns(UserWarning, match="not up to date"):
         delta_log.append_stream(lambda: ((b, None) for b in batches))
     projection = Projection(delta_log.root)
@@ -265,7 +265,7 @@ def test_a_large_version_is_merged_in_parts_and_a_crash_between_parts_heals(delt
     # one part merged, and the version not recorded as applied
     assert [h.get(store.projection.PART_OF) for h in table.history()].count("1") == 1
     assert projection.reflected(table) < delta_log.version()
-    monkeypatch.setattr(Projection, "_merge", merge)
+    monkeypatch.setattr(Projection, "_write_part", merge)
     reopened = EventLog.open(delta_log.root)
     assert reopened.folded().height == 15
     assert reopened.folded().equals(tape_fold(reopened))

@@ -87,16 +87,6 @@ def _closed(cut: dt.datetime) -> int:
     return bisect.bisect_right(_lists()[2], utc(cut))
 
 
-def opened_by(cut: dt.datetime) -> pl.DataFrame:
-    """The XNYS sessions that had opened by ``cut`` (the last may be in progress)."""
-    return _calendar().head(_opened(cut))
-
-
-def closed_by(cut: dt.datetime) -> pl.DataFrame:
-    """The XNYS sessions that had closed by ``cut``."""
-    return _calendar().head(_closed(cut))
-
-
 def session_at_or_before(day: dt.date) -> dt.date:
     """The last XNYS session on or before ``day``."""
     days = _lists()[0]
